@@ -1,0 +1,2 @@
+/** JMH benchmarks for Graft's tensor kernels; packaged as {@code bench/target/benchmarks.jar}. */
+package dev.graft.bench;

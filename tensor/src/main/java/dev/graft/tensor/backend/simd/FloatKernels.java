@@ -1,0 +1,323 @@
+package dev.graft.tensor.backend.simd;
+
+import dev.graft.tensor.spi.BinaryOp;
+import dev.graft.tensor.spi.UnaryOp;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Contiguous float32 loops. The switch on the op sits outside each loop so that every loop body
+ * has constant vector operators (the JIT only intrinsifies constant ones); every loop finishes
+ * with a scalar tail that uses the SPI's reference definition.
+ */
+final class FloatKernels {
+    static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    static final int VL = S.length();
+
+    private FloatKernels() {
+    }
+
+    /** Ops with a vector loop here; the rest run the typed scalar loop. */
+    static boolean vectorized(UnaryOp op) {
+        return switch (op) {
+            case SIGN, FLOOR, CEIL, ROUND -> false;
+            default -> true;
+        };
+    }
+
+    static void unary(UnaryOp op, float p0, float p1, float[] x, int xo, float[] o, int oo, int n) {
+        int i = 0;
+        int ub = S.loopBound(n);
+        switch (op) {
+            case NEG -> {
+                for (; i < ub; i += VL) {
+                    FloatVector.fromArray(S, x, xo + i).neg().intoArray(o, oo + i);
+                }
+            }
+            case ABS -> {
+                for (; i < ub; i += VL) {
+                    FloatVector.fromArray(S, x, xo + i).abs().intoArray(o, oo + i);
+                }
+            }
+            case RELU -> {
+                for (; i < ub; i += VL) {
+                    FloatVector.fromArray(S, x, xo + i).max(0f).intoArray(o, oo + i);
+                }
+            }
+            case SQUARE -> {
+                for (; i < ub; i += VL) {
+                    FloatVector v = FloatVector.fromArray(S, x, xo + i);
+                    v.mul(v).intoArray(o, oo + i);
+                }
+            }
+            case CLAMP -> {
+                float lo = Float.isNaN(p0) ? Float.NEGATIVE_INFINITY : p0;
+                float hi = Float.isNaN(p1) ? Float.POSITIVE_INFINITY : p1;
+                for (; i < ub; i += VL) {
+                    FloatVector.fromArray(S, x, xo + i).max(lo).min(hi).intoArray(o, oo + i);
+                }
+            }
+            case EXP -> {
+                for (; i < ub; i += VL) {
+                    FloatVector.fromArray(S, x, xo + i).lanewise(VectorOperators.EXP).intoArray(o, oo + i);
+                }
+            }
+            case LOG -> {
+                for (; i < ub; i += VL) {
+                    FloatVector.fromArray(S, x, xo + i).lanewise(VectorOperators.LOG).intoArray(o, oo + i);
+                }
+            }
+            case LOG1P -> {
+                for (; i < ub; i += VL) {
+                    FloatVector.fromArray(S, x, xo + i).lanewise(VectorOperators.LOG1P).intoArray(o, oo + i);
+                }
+            }
+            case SQRT -> {
+                for (; i < ub; i += VL) {
+                    FloatVector.fromArray(S, x, xo + i).sqrt().intoArray(o, oo + i);
+                }
+            }
+            case RSQRT -> {
+                FloatVector one = FloatVector.broadcast(S, 1f);
+                for (; i < ub; i += VL) {
+                    one.div(FloatVector.fromArray(S, x, xo + i).sqrt()).intoArray(o, oo + i);
+                }
+            }
+            case RECIPROCAL -> {
+                FloatVector one = FloatVector.broadcast(S, 1f);
+                for (; i < ub; i += VL) {
+                    one.div(FloatVector.fromArray(S, x, xo + i)).intoArray(o, oo + i);
+                }
+            }
+            case POW -> {
+                if (p0 == 2f) {
+                    for (; i < ub; i += VL) {
+                        FloatVector v = FloatVector.fromArray(S, x, xo + i);
+                        v.mul(v).intoArray(o, oo + i);
+                    }
+                } else {
+                    FloatVector e = FloatVector.broadcast(S, p0);
+                    for (; i < ub; i += VL) {
+                        FloatVector.fromArray(S, x, xo + i).lanewise(VectorOperators.POW, e).intoArray(o, oo + i);
+                    }
+                }
+            }
+            case SIN -> {
+                for (; i < ub; i += VL) {
+                    FloatVector.fromArray(S, x, xo + i).lanewise(VectorOperators.SIN).intoArray(o, oo + i);
+                }
+            }
+            case COS -> {
+                for (; i < ub; i += VL) {
+                    FloatVector.fromArray(S, x, xo + i).lanewise(VectorOperators.COS).intoArray(o, oo + i);
+                }
+            }
+            case TANH -> {
+                for (; i < ub; i += VL) {
+                    FloatVector.fromArray(S, x, xo + i).lanewise(VectorOperators.TANH).intoArray(o, oo + i);
+                }
+            }
+            case SIGMOID -> {
+                for (; i < ub; i += VL) {
+                    sigmoid(FloatVector.fromArray(S, x, xo + i)).intoArray(o, oo + i);
+                }
+            }
+            case SILU -> {
+                for (; i < ub; i += VL) {
+                    FloatVector v = FloatVector.fromArray(S, x, xo + i);
+                    v.mul(sigmoid(v)).intoArray(o, oo + i);
+                }
+            }
+            case LEAKY_RELU -> {
+                for (; i < ub; i += VL) {
+                    FloatVector v = FloatVector.fromArray(S, x, xo + i);
+                    v.blend(v.mul(p0), v.compare(VectorOperators.GT, 0f).not()).intoArray(o, oo + i);
+                }
+            }
+            case GELU -> {
+                float invSqrt2 = (float) (1 / Math.sqrt(2));
+                for (; i < ub; i += VL) {
+                    FloatVector v = FloatVector.fromArray(S, x, xo + i);
+                    v.mul(0.5f).mul(erf(v.mul(invSqrt2)).add(1f)).intoArray(o, oo + i);
+                }
+            }
+            case GELU_TANH -> {
+                float k = (float) Math.sqrt(2 / Math.PI);
+                for (; i < ub; i += VL) {
+                    FloatVector v = FloatVector.fromArray(S, x, xo + i);
+                    FloatVector inner = v.mul(v).mul(v).mul(0.044715f).add(v).mul(k);
+                    v.mul(0.5f).mul(inner.lanewise(VectorOperators.TANH).add(1f)).intoArray(o, oo + i);
+                }
+            }
+            case ERF -> {
+                for (; i < ub; i += VL) {
+                    erf(FloatVector.fromArray(S, x, xo + i)).intoArray(o, oo + i);
+                }
+            }
+            default -> {
+                // no vector form: everything goes to the tail loop
+            }
+        }
+        for (; i < n; i++) {
+            o[oo + i] = (float) op.apply(x[xo + i], p0, p1);
+        }
+    }
+
+    /** 1 / (1 + exp(-x)); exp overflows to +inf for very negative x, which gives the correct 0. */
+    private static FloatVector sigmoid(FloatVector v) {
+        return FloatVector.broadcast(S, 1f).div(v.neg().lanewise(VectorOperators.EXP).add(1f));
+    }
+
+    /**
+     * erf in float32: an odd Taylor polynomial below |x| = 0.5 (relative error &lt; 1e-7 there) and
+     * Abramowitz &amp; Stegun 7.1.26 above (absolute error &lt; 1.5e-7, erf &gt; 0.52 there).
+     */
+    static FloatVector erf(FloatVector x) {
+        FloatVector ax = x.abs();
+        // A&S 7.1.26 on |x|
+        FloatVector t = FloatVector.broadcast(S, 1f).div(ax.mul(0.3275911f).add(1f));
+        FloatVector poly = t.mul(1.061405429f).add(-1.453152027f)
+                .mul(t).add(1.421413741f)
+                .mul(t).add(-0.284496736f)
+                .mul(t).add(0.254829592f)
+                .mul(t);
+        FloatVector far = poly.mul(ax.mul(ax).neg().lanewise(VectorOperators.EXP)).neg().add(1f);
+        far = far.blend(far.neg(), x.compare(VectorOperators.LT, 0f));
+        // Taylor: 2/sqrt(pi) * (x - x^3/3 + x^5/10 - x^7/42 + x^9/216 - x^11/1320)
+        FloatVector x2 = x.mul(x);
+        FloatVector near = x2.mul(-1f / 1320f).add(1f / 216f)
+                .mul(x2).add(-1f / 42f)
+                .mul(x2).add(1f / 10f)
+                .mul(x2).add(-1f / 3f)
+                .mul(x2).add(1f)
+                .mul(x).mul((float) (2 / Math.sqrt(Math.PI)));
+        VectorMask<Float> small = ax.compare(VectorOperators.LT, 0.5f);
+        return far.blend(near, small);
+    }
+
+    /** o = a op b for the arithmetic ops; sa/sb are 1 (vector) or 0 (one broadcast value). */
+    static boolean arithmetic(BinaryOp op) {
+        return switch (op) {
+            case ADD, SUB, MUL, DIV, MAX, MIN, POW -> true;
+            default -> false;
+        };
+    }
+
+    static void binary(BinaryOp op, float[] a, int ao, int sa, float[] b, int bo, int sb, float[] o, int oo, int n) {
+        int i = 0;
+        int ub = S.loopBound(n);
+        VectorOperators.Binary vop = switch (op) {
+            case ADD -> VectorOperators.ADD;
+            case SUB -> VectorOperators.SUB;
+            case MUL -> VectorOperators.MUL;
+            case DIV -> VectorOperators.DIV;
+            case MAX -> VectorOperators.MAX;
+            case MIN -> VectorOperators.MIN;
+            case POW -> VectorOperators.POW;
+            default -> throw new IllegalStateException(op.toString());
+        };
+        if (sa == 1 && sb == 1) {
+            switch (op) {
+                case ADD -> {
+                    for (; i < ub; i += VL) {
+                        FloatVector.fromArray(S, a, ao + i).add(FloatVector.fromArray(S, b, bo + i)).intoArray(o, oo + i);
+                    }
+                }
+                case SUB -> {
+                    for (; i < ub; i += VL) {
+                        FloatVector.fromArray(S, a, ao + i).sub(FloatVector.fromArray(S, b, bo + i)).intoArray(o, oo + i);
+                    }
+                }
+                case MUL -> {
+                    for (; i < ub; i += VL) {
+                        FloatVector.fromArray(S, a, ao + i).mul(FloatVector.fromArray(S, b, bo + i)).intoArray(o, oo + i);
+                    }
+                }
+                case DIV -> {
+                    for (; i < ub; i += VL) {
+                        FloatVector.fromArray(S, a, ao + i).div(FloatVector.fromArray(S, b, bo + i)).intoArray(o, oo + i);
+                    }
+                }
+                default -> {
+                    for (; i < ub; i += VL) {
+                        FloatVector.fromArray(S, a, ao + i).lanewise(vop, FloatVector.fromArray(S, b, bo + i)).intoArray(o, oo + i);
+                    }
+                }
+            }
+        } else if (sa == 1 && sb == 0) {
+            FloatVector bv = FloatVector.broadcast(S, b[bo]);
+            switch (op) {
+                case ADD -> {
+                    for (; i < ub; i += VL) {
+                        FloatVector.fromArray(S, a, ao + i).add(bv).intoArray(o, oo + i);
+                    }
+                }
+                case MUL -> {
+                    for (; i < ub; i += VL) {
+                        FloatVector.fromArray(S, a, ao + i).mul(bv).intoArray(o, oo + i);
+                    }
+                }
+                default -> {
+                    for (; i < ub; i += VL) {
+                        FloatVector.fromArray(S, a, ao + i).lanewise(vop, bv).intoArray(o, oo + i);
+                    }
+                }
+            }
+        } else if (sa == 0 && sb == 1) {
+            FloatVector av = FloatVector.broadcast(S, a[ao]);
+            for (; i < ub; i += VL) {
+                av.lanewise(vop, FloatVector.fromArray(S, b, bo + i)).intoArray(o, oo + i);
+            }
+        }
+        for (; i < n; i++) {
+            o[oo + i] = (float) op.apply(a[ao + i * sa], b[bo + i * sb]);
+        }
+    }
+
+    /** Sum of n contiguous floats with four independent vector accumulators. */
+    static float sum(float[] x, int xo, int n) {
+        FloatVector s0 = FloatVector.zero(S);
+        FloatVector s1 = FloatVector.zero(S);
+        FloatVector s2 = FloatVector.zero(S);
+        FloatVector s3 = FloatVector.zero(S);
+        int i = 0;
+        int ub4 = n - n % (4 * VL);
+        for (; i < ub4; i += 4 * VL) {
+            s0 = s0.add(FloatVector.fromArray(S, x, xo + i));
+            s1 = s1.add(FloatVector.fromArray(S, x, xo + i + VL));
+            s2 = s2.add(FloatVector.fromArray(S, x, xo + i + 2 * VL));
+            s3 = s3.add(FloatVector.fromArray(S, x, xo + i + 3 * VL));
+        }
+        int ub = S.loopBound(n);
+        for (; i < ub; i += VL) {
+            s0 = s0.add(FloatVector.fromArray(S, x, xo + i));
+        }
+        float r = s0.add(s1).add(s2.add(s3)).reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            r += x[xo + i];
+        }
+        return r;
+    }
+
+    /** out[r] = sum_j x[xo + r + j*rowStride] for r in [0, rows): reduction across the slow axis. */
+    static void sumColumns(float[] x, int xo, int rowStride, int rows, int n, float[] out, int oo) {
+        int r = 0;
+        int ub = S.loopBound(rows);
+        for (; r < ub; r += VL) {
+            FloatVector acc = FloatVector.zero(S);
+            for (int j = 0; j < n; j++) {
+                acc = acc.add(FloatVector.fromArray(S, x, xo + r + j * rowStride));
+            }
+            acc.intoArray(out, oo + r);
+        }
+        for (; r < rows; r++) {
+            float acc = 0;
+            for (int j = 0; j < n; j++) {
+                acc += x[xo + r + j * rowStride];
+            }
+            out[oo + r] = acc;
+        }
+    }
+}

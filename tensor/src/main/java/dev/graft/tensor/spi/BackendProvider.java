@@ -1,0 +1,22 @@
+package dev.graft.tensor.spi;
+
+import java.util.Optional;
+
+/**
+ * Found through {@link java.util.ServiceLoader}: one per backend implementation. The highest
+ * priority backend that is available is selected unless {@code -Dgraft.backend=NAME} names one.
+ */
+public interface BackendProvider {
+    String name();
+
+    /** Higher wins. The scalar reference backend is 0, the Vector API backend 100. */
+    int priority();
+
+    /** The backend, or empty with the reason in {@link #unavailableReason()}. */
+    Optional<Backend> create();
+
+    /** Why {@link #create()} is empty, for {@code graft doctor}; empty string when available. */
+    default String unavailableReason() {
+        return "";
+    }
+}
