@@ -39,7 +39,7 @@ final class DoctorCommand implements Callable<Integer> {
         : "jdk.incubator.vector MISSING: run the JVM with --add-modules=jdk.incubator.vector");
     out.println();
     try {
-      out.println(Backends.report());
+      out.println(Backends.report().stripTrailing());
     } catch (Throwable t) { // LinkageError included: doctor must report, not crash
       out.flush();
       PrintWriter err = spec.commandLine().getErr();
