@@ -94,6 +94,50 @@ final class Convolution {
         return out.record("conv2d", inputs, stride.clone(), padding.clone(), dilation.clone(), groups);
     }
 
+    static Tensor unfold2d(Tensor x0, int[] kernel, int[] stride, int[] padding, int[] dilation) {
+        String op = "unfold2d";
+        pair(op, "kernel", kernel, 1);
+        pair(op, "stride", stride, 1);
+        pair(op, "padding", padding, 0);
+        pair(op, "dilation", dilation, 1);
+        if (x0.dim() != 4) {
+            throw new TensorShapeException(op + ": input must be [N, C, H, W], got " + Shape.str(x0.shape()));
+        }
+        Tensor.requireComputable(op, x0);
+        int[] xs = x0.shape();
+        int oh = outSize(op, xs[2], kernel[0], stride[0], padding[0], dilation[0], "height");
+        int ow = outSize(op, xs[3], kernel[1], stride[1], padding[1], dilation[1], "width");
+        int[] g = {kernel[0], kernel[1], stride[0], stride[1], padding[0], padding[1], dilation[0], dilation[1]};
+        Tensor cols = Tensor.empty(x0.dtype(), xs[0], xs[1], kernel[0] * kernel[1], oh, ow);
+        Backends.current().unfold2d(x0.detach(), g, 0.0, cols);
+        Tensor out = cols.reshape(xs[0], xs[1] * kernel[0] * kernel[1], oh * ow).detach();
+        return out.record(op, new Tensor[] {x0}, kernel.clone(), stride.clone(), padding.clone(), dilation.clone());
+    }
+
+    static Tensor fold2d(Tensor cols0, int[] outputSize, int[] kernel, int[] stride, int[] padding, int[] dilation) {
+        String op = "fold2d";
+        pair(op, "outputSize", outputSize, 1);
+        pair(op, "kernel", kernel, 1);
+        pair(op, "stride", stride, 1);
+        pair(op, "padding", padding, 0);
+        pair(op, "dilation", dilation, 1);
+        Tensor.requireComputable(op, cols0);
+        int kk = kernel[0] * kernel[1];
+        int oh = outSize(op, outputSize[0], kernel[0], stride[0], padding[0], dilation[0], "height");
+        int ow = outSize(op, outputSize[1], kernel[1], stride[1], padding[1], dilation[1], "width");
+        int[] cs = cols0.shape();
+        if (cs.length != 3 || cs[1] % kk != 0 || cs[2] != oh * ow) {
+            throw new TensorShapeException(op + ": input must be [N, C*" + kk + ", " + (oh * ow) + "] for output size "
+                    + java.util.Arrays.toString(outputSize) + " and kernel " + java.util.Arrays.toString(kernel) + ", got "
+                    + Shape.str(cs));
+        }
+        int c = cs[1] / kk;
+        int[] g = {kernel[0], kernel[1], stride[0], stride[1], padding[0], padding[1], dilation[0], dilation[1]};
+        Tensor out = Tensor.empty(cols0.dtype(), cs[0], c, outputSize[0], outputSize[1]);
+        Backends.current().fold2d(cols0.detach().reshape(cs[0], c, kk, oh, ow), g, out);
+        return out.record(op, new Tensor[] {cols0}, kernel.clone(), stride.clone(), padding.clone(), dilation.clone());
+    }
+
     static Tensor conv1d(Tensor x, Tensor w, Tensor bias, int stride, int padding, int dilation, int groups) {
         if (x.dim() != 3 && x.dim() != 2) {
             throw new TensorShapeException("conv1d: input must be [N, C, L] or [C, L], got " + Shape.str(x.shape()));

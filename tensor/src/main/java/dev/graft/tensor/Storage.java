@@ -13,6 +13,7 @@ public final class Storage {
     private final DType dtype;
     private final Object array;
     private final int length;
+    private int version;
 
     private Storage(DType dtype, Object array, int length) {
         this.dtype = dtype;
@@ -51,6 +52,18 @@ public final class Storage {
                     + " cannot hold " + dtype);
         };
         return new Storage(dtype, array, n);
+    }
+
+    /**
+     * Incremented by every in-place write through the {@link Tensor} API, so that autograd can
+     * tell when a tensor saved for backward was modified afterwards.
+     */
+    public int version() {
+        return version;
+    }
+
+    void bumpVersion() {
+        version++;
     }
 
     public DType dtype() {

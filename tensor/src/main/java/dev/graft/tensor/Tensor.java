@@ -304,6 +304,11 @@ public final class Tensor {
         this.grad = g;
     }
 
+    /** True for tensors no recorded op produced (user-created tensors and parameters). */
+    public boolean isLeaf() {
+        return gradFn == null;
+    }
+
     /** The autograd node that produced this tensor, or null for leaves; opaque to the tensor core. */
     public Object gradFn() {
         return gradFn;
@@ -354,7 +359,9 @@ public final class Tensor {
 
     /** Sets one element (in place). */
     public void set(double value, int... index) {
-        storage.setDouble(flatIndex("set", index), value);
+        int pos = flatIndex("set", index);
+        beforeInPlace("set");
+        storage.setDouble(pos, value);
     }
 
     private int flatIndex(String op, int[] index) {
@@ -431,28 +438,40 @@ public final class Tensor {
 
     /** Sets every element to {@code value}; returns this. */
     public Tensor fill(double value) {
+        beforeInPlace("fill");
         Backends.current().fill(this, value);
         return this;
     }
 
     /** Copies {@code src} (broadcast to this shape, converted to this dtype) into this tensor; returns this. */
     public Tensor copyFrom(Tensor src) {
-        Backends.current().copy(src.broadcastTo(shape), this);
+        beforeInPlace("copyFrom");
+        Backends.current().copy(src.detach().broadcastTo(shape), this);
         return this;
     }
 
     /** this += alpha * other, in place (used by optimizers, under no-grad). */
     public Tensor addInPlace(Tensor other, double alpha) {
-        Tensor update = alpha == 1 ? other : other.mul(alpha);
-        Tensor sum = this.add(update.broadcastTo(shape));
+        beforeInPlace("addInPlace");
+        Tensor o = other.detach();
+        Tensor update = alpha == 1 ? o : o.mul(alpha);
+        Tensor sum = this.detach().add(update.broadcastTo(shape));
         Backends.current().copy(sum, this);
         return this;
     }
 
     /** this *= factor, in place. */
     public Tensor mulInPlace(double factor) {
-        Backends.current().copy(this.mul(factor), this);
+        beforeInPlace("mulInPlace");
+        Backends.current().copy(this.detach().mul(factor), this);
         return this;
+    }
+
+    private void beforeInPlace(String op) {
+        if (RECORDER != null) {
+            RECORDER.checkInPlace(op, this);
+        }
+        storage.bumpVersion();
     }
 
     // ------------------------------------------------------------------ views
@@ -1126,6 +1145,22 @@ public final class Tensor {
     /** 1-D convolution of x [N, C, L] with weight [O, C/groups, k]. */
     public Tensor conv1d(Tensor weight, Tensor bias, int stride, int padding, int dilation, int groups) {
         return Convolution.conv1d(this, weight, bias, stride, padding, dilation, groups);
+    }
+
+    /**
+     * Sliding local blocks, like {@code torch.nn.functional.unfold}: x [N, C, H, W] to
+     * [N, C*kh*kw, L] where L is the number of block positions. Out-of-range positions read 0.
+     */
+    public Tensor unfold2d(int[] kernel, int[] stride, int[] padding, int[] dilation) {
+        return Convolution.unfold2d(this, kernel, stride, padding, dilation);
+    }
+
+    /**
+     * The adjoint of {@link #unfold2d} ({@code torch.nn.functional.fold}): sums blocks
+     * [N, C*kh*kw, L] back into [N, C, outH, outW].
+     */
+    public Tensor fold2d(int[] outputSize, int[] kernel, int[] stride, int[] padding, int[] dilation) {
+        return Convolution.fold2d(this, outputSize, kernel, stride, padding, dilation);
     }
 
     /** Max pooling over [N, C, H, W] (or [C, H, W]); padding is implicit -inf. */

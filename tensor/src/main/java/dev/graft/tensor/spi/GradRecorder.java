@@ -17,6 +17,13 @@ import dev.graft.tensor.Tensor;
 public interface GradRecorder {
     void record(String op, Tensor output, Tensor[] inputs, Object[] attrs);
 
+    /**
+     * Called before an in-place op writes into {@code target}; throws when that would corrupt a
+     * recorded graph (the autograd module forbids in-place writes to tensors that require grad
+     * while grad mode is on).
+     */
+    void checkInPlace(String op, Tensor target);
+
     /** Runs backpropagation from {@code root} with upstream gradient {@code seed} (null means ones for a scalar). */
     void backward(Tensor root, Tensor seed);
 }
