@@ -1,0 +1,17 @@
+package dev.graft.nn;
+
+/** BatchNorm over [N, C, H, W]. */
+public class BatchNorm2d extends BatchNorm {
+    public BatchNorm2d(int numFeatures) {
+        this(numFeatures, 1e-5, 0.1, true, true, WeightSource.defaults());
+    }
+
+    public BatchNorm2d(int numFeatures, double eps, double momentum, boolean affine, boolean trackRunningStats, WeightSource ws) {
+        super(numFeatures, eps, momentum, affine, trackRunningStats, ws);
+    }
+
+    @Override
+    protected boolean acceptsRank(int rank) {
+        return rank == 4;
+    }
+}
