@@ -2,7 +2,6 @@ package dev.graft.tensor.backend.simd;
 
 import dev.graft.tensor.backend.Parallel;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -157,42 +156,82 @@ final class Sgemm {
             c50 = a.fma(b0, c50);
             c51 = a.fma(b1, c51);
         }
-        VectorMask<Float> m0 = S.indexInRange(0, nr);
-        VectorMask<Float> m1 = S.indexInRange(VL, nr);
-        store(c00, c01, c, co, m0, m1, accumulate);
-        if (mr > 1) {
-            store(c10, c11, c, co + ldc, m0, m1, accumulate);
-        }
-        if (mr > 2) {
-            store(c20, c21, c, co + 2 * ldc, m0, m1, accumulate);
-        }
-        if (mr > 3) {
-            store(c30, c31, c, co + 3 * ldc, m0, m1, accumulate);
-        }
-        if (mr > 4) {
-            store(c40, c41, c, co + 4 * ldc, m0, m1, accumulate);
-        }
-        if (mr > 5) {
-            store(c50, c51, c, co + 5 * ldc, m0, m1, accumulate);
-        }
-    }
-
-    private static void store(FloatVector v0, FloatVector v1, float[] c, int off, VectorMask<Float> m0, VectorMask<Float> m1,
-                              boolean accumulate) {
-        if (m1.allTrue()) {
+        // Stores are written out here rather than in a helper taking vectors: a call that is not
+        // inlined would box all twelve accumulators.
+        if (nr == NR) {
+            int o = co;
             if (accumulate) {
-                v0 = v0.add(FloatVector.fromArray(S, c, off));
-                v1 = v1.add(FloatVector.fromArray(S, c, off + VL));
+                c00 = c00.add(FloatVector.fromArray(S, c, o));
+                c01 = c01.add(FloatVector.fromArray(S, c, o + VL));
             }
-            v0.intoArray(c, off);
-            v1.intoArray(c, off + VL);
-        } else {
-            if (accumulate) {
-                v0 = v0.add(FloatVector.fromArray(S, c, off, m0));
-                v1 = v1.add(FloatVector.fromArray(S, c, off + VL, m1));
+            c00.intoArray(c, o);
+            c01.intoArray(c, o + VL);
+            if (mr > 1) {
+                o += ldc;
+                if (accumulate) {
+                    c10 = c10.add(FloatVector.fromArray(S, c, o));
+                    c11 = c11.add(FloatVector.fromArray(S, c, o + VL));
+                }
+                c10.intoArray(c, o);
+                c11.intoArray(c, o + VL);
             }
-            v0.intoArray(c, off, m0);
-            v1.intoArray(c, off + VL, m1);
+            if (mr > 2) {
+                o += ldc;
+                if (accumulate) {
+                    c20 = c20.add(FloatVector.fromArray(S, c, o));
+                    c21 = c21.add(FloatVector.fromArray(S, c, o + VL));
+                }
+                c20.intoArray(c, o);
+                c21.intoArray(c, o + VL);
+            }
+            if (mr > 3) {
+                o += ldc;
+                if (accumulate) {
+                    c30 = c30.add(FloatVector.fromArray(S, c, o));
+                    c31 = c31.add(FloatVector.fromArray(S, c, o + VL));
+                }
+                c30.intoArray(c, o);
+                c31.intoArray(c, o + VL);
+            }
+            if (mr > 4) {
+                o += ldc;
+                if (accumulate) {
+                    c40 = c40.add(FloatVector.fromArray(S, c, o));
+                    c41 = c41.add(FloatVector.fromArray(S, c, o + VL));
+                }
+                c40.intoArray(c, o);
+                c41.intoArray(c, o + VL);
+            }
+            if (mr > 5) {
+                o += ldc;
+                if (accumulate) {
+                    c50 = c50.add(FloatVector.fromArray(S, c, o));
+                    c51 = c51.add(FloatVector.fromArray(S, c, o + VL));
+                }
+                c50.intoArray(c, o);
+                c51.intoArray(c, o + VL);
+            }
+            return;
+        }
+        // a partial panel at the right edge: spill the tile, then copy the valid columns
+        float[] tile = new float[MR * NR];
+        c00.intoArray(tile, 0);
+        c01.intoArray(tile, VL);
+        c10.intoArray(tile, NR);
+        c11.intoArray(tile, NR + VL);
+        c20.intoArray(tile, 2 * NR);
+        c21.intoArray(tile, 2 * NR + VL);
+        c30.intoArray(tile, 3 * NR);
+        c31.intoArray(tile, 3 * NR + VL);
+        c40.intoArray(tile, 4 * NR);
+        c41.intoArray(tile, 4 * NR + VL);
+        c50.intoArray(tile, 5 * NR);
+        c51.intoArray(tile, 5 * NR + VL);
+        for (int r = 0; r < mr; r++) {
+            int o = co + r * ldc;
+            for (int q = 0; q < nr; q++) {
+                c[o + q] = accumulate ? c[o + q] + tile[r * NR + q] : tile[r * NR + q];
+            }
         }
     }
 }
