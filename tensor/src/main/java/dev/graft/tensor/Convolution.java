@@ -32,7 +32,12 @@ final class Convolution {
     }
 
     static Tensor conv2d(Tensor x0, Tensor w0, Tensor bias, int[] stride, int[] padding, int[] dilation, int groups) {
-        String op = "conv2d";
+        return conv2d("conv2d", x0, w0, bias, stride, padding, dilation, groups);
+    }
+
+    /** {@code op} names the user's call in error messages (conv1d runs as a conv2d of height 1). */
+    private static Tensor conv2d(String op, Tensor x0, Tensor w0, Tensor bias, int[] stride, int[] padding, int[] dilation,
+                                 int groups) {
         pair(op, "stride", stride, 1);
         pair(op, "padding", padding, 0);
         pair(op, "dilation", dilation, 1);
@@ -145,7 +150,7 @@ final class Convolution {
         if (w.dim() != 3) {
             throw new TensorShapeException("conv1d: weight must be [out, in/groups, k], got " + Shape.str(w.shape()));
         }
-        Tensor r = conv2d(x.unsqueeze(-2), w.unsqueeze(-2), bias, new int[] {1, stride}, new int[] {0, padding},
+        Tensor r = conv2d("conv1d", x.unsqueeze(-2), w.unsqueeze(-2), bias, new int[] {1, stride}, new int[] {0, padding},
                 new int[] {1, dilation}, groups);
         return r.squeeze(-2);
     }

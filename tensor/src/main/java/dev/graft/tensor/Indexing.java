@@ -90,6 +90,9 @@ final class Indexing {
             throw new TensorShapeException("gather: index of shape " + Shape.str(is) + " must have the same rank as the input "
                     + Shape.str(xs));
         }
+        if (xs.length == 0) {
+            return gather(x.detach().reshape(1), 0, index.reshape(1)).reshape(); // torch treats a 0-d input as one element
+        }
         for (int i = 0; i < xs.length; i++) {
             if (i != d && is[i] > xs[i]) {
                 throw new TensorShapeException("gather: index shape " + Shape.str(is) + " exceeds input shape " + Shape.str(xs)
@@ -111,6 +114,9 @@ final class Indexing {
         if (is.length != xs.length || ss.length != xs.length) {
             throw new TensorShapeException("scatterAdd: input " + Shape.str(xs) + ", index " + Shape.str(is) + " and src "
                     + Shape.str(ss) + " must have the same rank");
+        }
+        if (xs.length == 0) {
+            return scatterAdd(x.detach().reshape(1), 0, index.reshape(1), src.detach().reshape(1)).reshape();
         }
         for (int i = 0; i < xs.length; i++) {
             if (is[i] > ss[i] || (i != d && is[i] > xs[i])) {

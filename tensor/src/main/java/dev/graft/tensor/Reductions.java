@@ -42,14 +42,84 @@ final class Reductions {
         int[] shape = x.shape();
         int rank = shape.length;
         boolean[] mask = Shape.axisMask(name, axes, rank);
+        int n = 1;
+        for (int i = 0; i < rank; i++) {
+            if (mask[i]) {
+                n *= shape[i];
+            }
+        }
+        if (n == 0 && (op == ReduceOp.MAX || op == ReduceOp.MIN)) {
+            throw new TensorShapeException(name + ": cannot reduce over an empty dimension (shape " + Shape.str(shape)
+                    + ", axes " + java.util.Arrays.toString(axes) + ")");
+        }
+        Tensor x3 = asOuterReducedInner(x.detach(), mask);
+        DType outType = (op == ReduceOp.SUM || op == ReduceOp.PROD) && x.dtype().isIntegral() ? DType.INT64 : x.dtype();
+        if (outType != x3.dtype()) {
+            x3 = x3.to(outType);
+        }
+        int[] s3 = x3.shape();
+        Tensor out = Tensor.empty(outType, s3[0], s3[2]);
+        Tensor idx = withIndices ? Tensor.empty(DType.INT64, s3[0], s3[2]) : null;
+        Backends.current().reduce(op, x3, out, idx);
+        int[] outShape = keptShape(shape, mask, keepdim);
+        return new Tensor[] {out.reshape(outShape).detach(), idx == null ? null : idx.reshape(outShape).detach()};
+    }
+
+    /**
+     * x as [outer, n, inner] with the reduced axes in the middle. When the reduced axes form one
+     * block (after ignoring size-1 axes) the view keeps the tensor's own order, so nothing moves;
+     * otherwise the reduced axes are permuted to the end (a copy when the strides require one).
+     */
+    private static Tensor asOuterReducedInner(Tensor x, boolean[] mask) {
+        int[] shape = x.shape();
+        int rank = shape.length;
+        int first = -1;
+        int last = -1;
+        boolean block = true;
+        for (int i = 0; i < rank; i++) {
+            if (mask[i] && shape[i] != 1) {
+                if (first < 0) {
+                    first = i;
+                } else if (last != i - 1) {
+                    // a kept axis of size > 1 lies between two reduced ones
+                    for (int j = last + 1; j < i; j++) {
+                        if (shape[j] != 1) {
+                            block = false;
+                        }
+                    }
+                }
+                last = i;
+            }
+        }
+        int outer = 1;
+        int n = 1;
+        int inner = 1;
+        if (first < 0) {
+            for (int i = 0; i < rank; i++) {
+                if (!mask[i]) {
+                    outer *= shape[i];
+                }
+            }
+            return x.reshape(outer, 1, 1);
+        }
+        if (block) {
+            for (int i = 0; i < rank; i++) {
+                if (mask[i] || shape[i] == 1) {
+                    n *= mask[i] ? shape[i] : 1;
+                } else if (i < first) {
+                    outer *= shape[i];
+                } else {
+                    inner *= shape[i];
+                }
+            }
+            return x.reshape(outer, n, inner);
+        }
         int[] perm = new int[rank];
         int k = 0;
-        int rows = 1;
-        int n = 1;
         for (int i = 0; i < rank; i++) {
             if (!mask[i]) {
                 perm[k++] = i;
-                rows *= shape[i];
+                outer *= shape[i];
             }
         }
         for (int i = 0; i < rank; i++) {
@@ -58,20 +128,7 @@ final class Reductions {
                 n *= shape[i];
             }
         }
-        if (n == 0 && (op == ReduceOp.MAX || op == ReduceOp.MIN)) {
-            throw new TensorShapeException(name + ": cannot reduce over an empty dimension (shape " + Shape.str(shape)
-                    + ", axes " + java.util.Arrays.toString(axes) + ")");
-        }
-        Tensor x2 = x.detach().permute(perm).reshape(rows, n);
-        DType outType = (op == ReduceOp.SUM || op == ReduceOp.PROD) && x.dtype().isIntegral() ? DType.INT64 : x.dtype();
-        if (outType != x2.dtype()) {
-            x2 = x2.to(outType);
-        }
-        Tensor out = Tensor.empty(outType, rows);
-        Tensor idx = withIndices ? Tensor.empty(DType.INT64, rows) : null;
-        Backends.current().reduce(op, x2, out, idx);
-        int[] outShape = keptShape(shape, mask, keepdim);
-        return new Tensor[] {out.reshape(outShape).detach(), idx == null ? null : idx.reshape(outShape).detach()};
+        return x.permute(perm).reshape(outer, n, 1);
     }
 
     static int[] keptShape(int[] shape, boolean[] mask, boolean keepdim) {

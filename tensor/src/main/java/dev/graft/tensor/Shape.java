@@ -51,7 +51,8 @@ public final class Shape {
 
     /** Turns a possibly negative axis into {@code [0, rank)}. */
     public static int axis(String op, int axis, int rank) {
-        int a = axis < 0 ? axis + rank : axis;
+        // a 0-d tensor accepts -1 and 0, as in torch (the range the message below promises)
+        int a = axis < 0 ? axis + Math.max(rank, 1) : axis;
         if (a < 0 || a >= Math.max(rank, 1) || (rank == 0 && a != 0)) {
             throw new TensorShapeException(op + ": dimension " + axis + " is out of range for a tensor of rank "
                     + rank + " (expected " + (-Math.max(rank, 1)) + " to " + (Math.max(rank, 1) - 1) + ")");

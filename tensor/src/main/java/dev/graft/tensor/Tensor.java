@@ -169,7 +169,7 @@ public final class Tensor {
         double h = steps > 1 ? (end - start) / (steps - 1) : 0;
         for (int i = 0; i < steps; i++) {
             // the last point is exactly end, as in torch and NumPy
-            t.storage.setDouble(i, i == steps - 1 ? end : start + i * h);
+            t.storage.setDouble(i, i == steps - 1 && steps > 1 ? end : start + i * h);
         }
         return t;
     }
@@ -235,7 +235,15 @@ public final class Tensor {
 
     /** Size of dimension {@code d} (negative counts from the end). */
     public int size(int d) {
-        return shape[Shape.axis("size", d, shape.length)];
+        return shape[dimOf("size", d)];
+    }
+
+    /** A dimension argument of an op that needs a real dimension: a 0-d tensor has none (like torch). */
+    private int dimOf(String op, int dim) {
+        if (shape.length == 0) {
+            throw new TensorShapeException(op + ": expects a tensor with at least one dimension, got a 0-d tensor");
+        }
+        return Shape.axis(op, dim, shape.length);
     }
 
     public int dim() {
@@ -587,6 +595,9 @@ public final class Tensor {
     public Tensor transpose(int d0, int d1) {
         int a = Shape.axis("transpose", d0, shape.length);
         int b = Shape.axis("transpose", d1, shape.length);
+        if (shape.length == 0) {
+            return this; // torch allows transpose(0, 0) of a 0-d tensor
+        }
         int[] p = new int[shape.length];
         for (int i = 0; i < p.length; i++) {
             p[i] = i;
@@ -610,7 +621,7 @@ public final class Tensor {
      * from the end and out-of-range bounds clamp. step must be positive.
      */
     public Tensor slice(int dim, int start, int end, int step) {
-        int d = Shape.axis("slice", dim, shape.length);
+        int d = dimOf("slice", dim);
         if (step <= 0) {
             throw new TensorShapeException("slice: step must be positive, got " + step);
         }
@@ -637,7 +648,7 @@ public final class Tensor {
 
     /** {@code length} elements from {@code start} along dim; unlike slice, out-of-range is an error. */
     public Tensor narrow(int dim, int start, int length) {
-        int d = Shape.axis("narrow", dim, shape.length);
+        int d = dimOf("narrow", dim);
         int s0 = start < 0 ? start + shape[d] : start;
         if (s0 < 0 || length < 0 || s0 + length > shape[d]) {
             throw new TensorShapeException("narrow: [" + start + ", " + start + "+" + length + ") is out of range for dimension "
@@ -648,7 +659,7 @@ public final class Tensor {
 
     /** The sub-tensor at {@code index} along dim, with that dimension removed. */
     public Tensor select(int dim, int index) {
-        int d = Shape.axis("select", dim, shape.length);
+        int d = dimOf("select", dim);
         int i = index < 0 ? index + shape[d] : index;
         if (i < 0 || i >= shape[d]) {
             throw new TensorShapeException("select: index " + index + " is out of range for dimension " + dim
@@ -787,7 +798,7 @@ public final class Tensor {
 
     /** Views of at most {@code size} elements each along dim (the last may be shorter). */
     public List<Tensor> split(int size, int dim) {
-        int d = Shape.axis("split", dim, shape.length);
+        int d = dimOf("split", dim);
         if (size <= 0) {
             throw new TensorShapeException("split: size must be positive, got " + size);
         }
@@ -800,7 +811,7 @@ public final class Tensor {
 
     /** Views with the given sizes along dim; the sizes must add up to the dimension. */
     public List<Tensor> split(int[] sizes, int dim) {
-        int d = Shape.axis("split", dim, shape.length);
+        int d = dimOf("split", dim);
         int total = Arrays.stream(sizes).sum();
         if (total != shape[d]) {
             throw new TensorShapeException("split: sizes " + Arrays.toString(sizes) + " add up to " + total
@@ -820,7 +831,7 @@ public final class Tensor {
         if (chunks <= 0) {
             throw new TensorShapeException("chunk: number of chunks must be positive, got " + chunks);
         }
-        int d = Shape.axis("chunk", dim, shape.length);
+        int d = dimOf("chunk", dim);
         int size = Math.max(1, (shape[d] + chunks - 1) / chunks);
         return split(size, d);
     }
@@ -1046,6 +1057,11 @@ public final class Tensor {
     /** log(sum(exp(x))) over axes, stable for large inputs. */
     public Tensor logsumexp(int[] axes, boolean keepdim) {
         requireFloatingTensor("logsumexp", this);
+        Shape.axisMask("logsumexp", axes, shape.length); // bad axes are reported as logsumexp's, not amax's
+        if (numel() == 0) {
+            // no maximum to shift by; the log of an empty sum is -inf, as in torch
+            return exp().sum(axes, keepdim).log();
+        }
         Tensor m = amax(axes, true).detach();
         // an all -inf (or +inf) slice would give inf - inf = NaN; shift by 0 there instead
         Tensor shift = where(m.abs().eq(Double.POSITIVE_INFINITY), zerosLike(m), m);
@@ -1057,14 +1073,15 @@ public final class Tensor {
     public Tensor softmax(int axis) {
         requireFloatingTensor("softmax", this);
         int a = Shape.axis("softmax", axis, Math.max(shape.length, 1));
-        Tensor e = sub(amax(new int[] {a}, true).detach()).exp();
+        // an empty tensor has no maximum to shift by (and nothing to overflow)
+        Tensor e = (numel() == 0 ? this : sub(amax(new int[] {a}, true).detach())).exp();
         return e.div(e.sum(new int[] {a}, true));
     }
 
     public Tensor logSoftmax(int axis) {
         requireFloatingTensor("logSoftmax", this);
         int a = Shape.axis("logSoftmax", axis, Math.max(shape.length, 1));
-        Tensor z = sub(amax(new int[] {a}, true).detach());
+        Tensor z = numel() == 0 ? this : sub(amax(new int[] {a}, true).detach());
         return z.sub(z.exp().sum(new int[] {a}, true).log());
     }
 

@@ -15,6 +15,7 @@ final class TensorFormat {
     }
 
     static String format(Tensor t) {
+        DType dt = t.dtype(); // before conversion: a float16 tensor still says dtype=float16
         if (!t.dtype().isComputable()) {
             t = t.to(DType.FLOAT32);
         }
@@ -31,7 +32,6 @@ final class TensorFormat {
         } else {
             append(sb, t, 0, new int[shape.length], style, summarise, prefix.length());
         }
-        DType dt = t.dtype();
         if (dt != DType.FLOAT32 && dt != DType.INT64 && dt != DType.BOOL) {
             sb.append(", dtype=").append(dt);
         }

@@ -167,8 +167,10 @@ public final class StridedLoop {
                 int row = t / ppr;
                 int piece = t % ppr;
                 rowStart(row, base);
-                int start = (int) ((long) inner * piece / ppr);
-                int end = (int) ((long) inner * (piece + 1) / ppr);
+                // cuts on multiples of 64 elements: each element then takes the same path (vector body or
+                // scalar tail, which round differently) whatever the number of pieces, i.e. of threads
+                int start = piece == 0 ? 0 : (int) ((long) inner * piece / ppr) & ~63;
+                int end = piece == ppr - 1 ? inner : (int) ((long) inner * (piece + 1) / ppr) & ~63;
                 if (start > 0) {
                     for (int k = 0; k < operands; k++) {
                         base[k] += start * innerStride(k);

@@ -37,9 +37,11 @@ public interface Backend {
     void fill(Tensor dst, double value);
 
     /**
-     * Reduces each row of the 2-D view x [rows, n] into out[rows]. For MAX and MIN, indices
-     * (int64 [rows], may be null) receives the position of the chosen element within the row.
-     * A row of length 0 gives 0 for SUM, 1 for PROD; MAX/MIN over an empty row are rejected by the caller.
+     * Reduces the middle axis of the 3-D view x [outer, n, inner] (any strides) into out
+     * [outer, inner]. A reduction over trailing axes arrives with inner = 1; over a block of axes in
+     * the middle (pooling windows, the batch axis of a bias gradient) with inner &gt; 1. For MAX and
+     * MIN, indices (int64 [outer, inner], may be null) receives the position along n of the chosen
+     * element. n = 0 gives 0 for SUM and 1 for PROD; MAX/MIN over n = 0 are rejected by the caller.
      */
     void reduce(ReduceOp op, Tensor x, Tensor out, Tensor indices);
 

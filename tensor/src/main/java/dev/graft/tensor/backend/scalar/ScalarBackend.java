@@ -132,49 +132,62 @@ public class ScalarBackend implements Backend {
 
     @Override
     public void reduce(ReduceOp op, Tensor x, Tensor out, Tensor indices) {
-        int rows = x.shape()[0];
+        int outer = x.shape()[0];
         int n = x.shape()[1];
+        int inner = x.shape()[2];
         int[] st = x.strides();
         Storage xs = x.storage();
         Storage os = out.storage();
         boolean integral = x.dtype().isIntegral();
-        for (int r = 0; r < rows; r++) {
-            int base = x.offset() + r * st[0];
-            switch (op) {
-                case SUM, PROD -> {
-                    if (integral) {
-                        long acc = op == ReduceOp.SUM ? 0 : 1;
-                        for (int j = 0; j < n; j++) {
-                            long v = xs.getLong(base + j * st[1]);
-                            acc = op == ReduceOp.SUM ? acc + v : acc * v;
-                        }
-                        os.setLong(r, acc);
-                    } else {
-                        double acc = op == ReduceOp.SUM ? 0 : 1;
-                        for (int j = 0; j < n; j++) {
-                            double v = xs.getDouble(base + j * st[1]);
-                            acc = op == ReduceOp.SUM ? acc + v : acc * v;
-                        }
-                        os.setDouble(r, acc);
-                    }
-                }
-                case MAX, MIN -> {
-                    int best = 0;
-                    double bv = xs.getDouble(base);
-                    for (int j = 1; j < n && !Double.isNaN(bv); j++) {
-                        double v = xs.getDouble(base + j * st[1]);
-                        if (Double.isNaN(v) || (op == ReduceOp.MAX ? v > bv : v < bv)) {
-                            bv = v;
-                            best = j;
+        for (int o = 0; o < outer; o++) {
+            for (int in = 0; in < inner; in++) {
+                int base = x.offset() + o * st[0] + in * st[2];
+                int r = o * inner + in;
+                switch (op) {
+                    case SUM, PROD -> {
+                        if (integral) {
+                            long acc = op == ReduceOp.SUM ? 0 : 1;
+                            for (int j = 0; j < n; j++) {
+                                long v = xs.getLong(base + j * st[1]);
+                                acc = op == ReduceOp.SUM ? acc + v : acc * v;
+                            }
+                            os.setLong(r, acc);
+                        } else {
+                            double acc = op == ReduceOp.SUM ? 0 : 1;
+                            for (int j = 0; j < n; j++) {
+                                double v = xs.getDouble(base + j * st[1]);
+                                acc = op == ReduceOp.SUM ? acc + v : acc * v;
+                            }
+                            os.setDouble(r, acc);
                         }
                     }
-                    if (integral) {
-                        os.setLong(r, xs.getLong(base + best * st[1]));
-                    } else {
-                        os.setDouble(r, bv);
-                    }
-                    if (indices != null) {
-                        indices.storage().setLong(r, best);
+                    case MAX, MIN -> {
+                        int best = 0;
+                        if (integral) {
+                            // compared as long: int64 values above 2^53 differ where their doubles do not
+                            long bl = xs.getLong(base);
+                            for (int j = 1; j < n; j++) {
+                                long v = xs.getLong(base + j * st[1]);
+                                if (op == ReduceOp.MAX ? v > bl : v < bl) {
+                                    bl = v;
+                                    best = j;
+                                }
+                            }
+                            os.setLong(r, bl);
+                        } else {
+                            double bv = xs.getDouble(base);
+                            for (int j = 1; j < n && !Double.isNaN(bv); j++) {
+                                double v = xs.getDouble(base + j * st[1]);
+                                if (Double.isNaN(v) || (op == ReduceOp.MAX ? v > bv : v < bv)) {
+                                    bv = v;
+                                    best = j;
+                                }
+                            }
+                            os.setDouble(r, bv);
+                        }
+                        if (indices != null) {
+                            indices.storage().setLong(r, best);
+                        }
                     }
                 }
             }
@@ -243,6 +256,9 @@ public class ScalarBackend implements Backend {
         int kw = g[1];
         int oh = os[3];
         int ow = os[4];
+        // integers are moved as long, so int64 values above 2^53 survive (max pooling of indices)
+        boolean integral = x.dtype().isIntegral();
+        long padLong = (long) padValue;
         int o = 0;
         for (int n = 0; n < xs[0]; n++) {
             for (int c = 0; c < xs[1]; c++) {
@@ -253,10 +269,12 @@ public class ScalarBackend implements Backend {
                             for (int xx = 0; xx < ow; xx++) {
                                 int ix = xx * g[3] - g[5] + kj * g[7];
                                 boolean inside = iy >= 0 && iy < xs[2] && ix >= 0 && ix < xs[3];
-                                double v = inside
-                                        ? src.getDouble(x.offset() + n * st[0] + c * st[1] + iy * st[2] + ix * st[3])
-                                        : padValue;
-                                dst.setDouble(o++, v);
+                                int at = x.offset() + n * st[0] + c * st[1] + iy * st[2] + ix * st[3];
+                                if (integral) {
+                                    dst.setLong(o++, inside ? src.getLong(at) : padLong);
+                                } else {
+                                    dst.setDouble(o++, inside ? src.getDouble(at) : padValue);
+                                }
                             }
                         }
                     }

@@ -294,7 +294,13 @@ final class FloatKernels {
         for (; i < ub; i += VL) {
             s0 = s0.add(FloatVector.fromArray(S, x, xo + i));
         }
-        float r = s0.add(s1).add(s2.add(s3)).reduceLanes(VectorOperators.ADD);
+        // not reduceLanes(ADD): its lane order differs between the interpreted fallback and the JIT
+        // intrinsic, so the same row summed before and after warm-up rounded differently
+        float[] lanes = s0.add(s1).add(s2.add(s3)).toArray();
+        float r = 0;
+        for (float v : lanes) {
+            r += v;
+        }
         for (; i < n; i++) {
             r += x[xo + i];
         }
@@ -318,6 +324,57 @@ final class FloatKernels {
                 acc += x[xo + r + j * rowStride];
             }
             out[oo + r] = acc;
+        }
+    }
+
+    /**
+     * out[oo + i] = reduce_j x[xo + j*jStride + i] for i in [0, inner): the reduced axis is the slow
+     * one, so each vector lane accumulates one output (pooling windows, batch sums).
+     */
+    static void reduceMiddle(dev.graft.tensor.spi.ReduceOp op, float[] x, int xo, int jStride, int n, int inner, float[] out, int oo) {
+        int i = 0;
+        int ub = S.loopBound(inner);
+        switch (op) {
+            case SUM -> {
+                for (; i < ub; i += VL) {
+                    FloatVector acc = FloatVector.zero(S);
+                    for (int j = 0; j < n; j++) {
+                        acc = acc.add(FloatVector.fromArray(S, x, xo + j * jStride + i));
+                    }
+                    acc.intoArray(out, oo + i);
+                }
+            }
+            case MAX -> {
+                for (; i < ub; i += VL) {
+                    FloatVector acc = FloatVector.fromArray(S, x, xo + i);
+                    for (int j = 1; j < n; j++) {
+                        acc = acc.max(FloatVector.fromArray(S, x, xo + j * jStride + i));
+                    }
+                    acc.intoArray(out, oo + i);
+                }
+            }
+            case MIN -> {
+                for (; i < ub; i += VL) {
+                    FloatVector acc = FloatVector.fromArray(S, x, xo + i);
+                    for (int j = 1; j < n; j++) {
+                        acc = acc.min(FloatVector.fromArray(S, x, xo + j * jStride + i));
+                    }
+                    acc.intoArray(out, oo + i);
+                }
+            }
+            default -> throw new IllegalStateException(op.toString());
+        }
+        for (; i < inner; i++) {
+            float acc = op == dev.graft.tensor.spi.ReduceOp.SUM ? 0 : x[xo + i];
+            for (int j = op == dev.graft.tensor.spi.ReduceOp.SUM ? 0 : 1; j < n; j++) {
+                float v = x[xo + j * jStride + i];
+                acc = switch (op) {
+                    case SUM -> acc + v;
+                    case MAX -> Float.isNaN(acc) || Float.isNaN(v) ? Float.NaN : Math.max(acc, v);
+                    default -> Float.isNaN(acc) || Float.isNaN(v) ? Float.NaN : Math.min(acc, v);
+                };
+            }
+            out[oo + i] = acc;
         }
     }
 }

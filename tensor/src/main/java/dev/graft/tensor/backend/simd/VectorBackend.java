@@ -184,58 +184,76 @@ public final class VectorBackend extends ScalarBackend {
 
     @Override
     public void reduce(ReduceOp op, Tensor x, Tensor out, Tensor indices) {
-        if (x.dtype() != DType.FLOAT32 || !(op == ReduceOp.SUM || ((op == ReduceOp.MAX || op == ReduceOp.MIN)))) {
+        if (x.dtype() != DType.FLOAT32 || op == ReduceOp.PROD) {
             super.reduce(op, x, out, indices);
             return;
         }
-        int rows = x.shape()[0];
+        int outer = x.shape()[0];
         int n = x.shape()[1];
+        int inner = x.shape()[2];
         int[] st = x.strides();
         int xo = x.offset();
         float[] xa = (float[]) x.storage().array();
         float[] oa = (float[]) out.storage().array();
         long[] ia = indices == null ? null : (long[]) indices.storage().array();
-        if (op == ReduceOp.SUM && (st[1] == 1 || n == 1)) {
-            Parallel.forRange(rows, Math.max(1, (1 << 14) / Math.max(1, n)), (from, to) -> {
-                for (int r = from; r < to; r++) {
-                    oa[r] = FloatKernels.sum(xa, xo + r * st[0], n);
+        int grain = Math.max(1, (1 << 14) / Math.max(1, n * inner));
+        if (op == ReduceOp.SUM && inner == 1 && (st[1] == 1 || n == 1)) {
+            Parallel.forRange(outer, grain, (from, to) -> {
+                for (int o = from; o < to; o++) {
+                    oa[o] = FloatKernels.sum(xa, xo + o * st[0], n);
                 }
             });
             return;
         }
-        if (op == ReduceOp.SUM && st[0] == 1) {
-            // rows are adjacent in memory: vectorise across rows (e.g. the batch sum of a bias gradient)
+        if (inner > 1 && st[2] == 1 && ia == null) {
+            // the reduced axis is outside the unit-stride one: vectorise across inner
+            Parallel.forRange(outer, grain, (from, to) -> {
+                for (int o = from; o < to; o++) {
+                    FloatKernels.reduceMiddle(op, xa, xo + o * st[0], st[1], n, inner, oa, o * inner);
+                }
+            });
+            return;
+        }
+        if (inner == 1 && st[2] == 1 && st[0] == 1 && op == ReduceOp.SUM) {
+            // rows adjacent in memory, reduced axis strided (a transposed view): vectorise across rows
             int chunk = Math.max(FloatKernels.VL * 4, 256);
-            int chunks = (rows + chunk - 1) / chunk;
+            int chunks = (outer + chunk - 1) / chunk;
             Parallel.forRange(chunks, Math.max(1, (1 << 14) / Math.max(1, n * chunk)), (from, to) -> {
                 for (int c = from; c < to; c++) {
                     int r0 = c * chunk;
-                    int len = Math.min(chunk, rows - r0);
-                    FloatKernels.sumColumns(xa, xo + r0, st[1], len, n, oa, r0);
+                    FloatKernels.sumColumns(xa, xo + r0, st[1], Math.min(chunk, outer - r0), n, oa, r0);
                 }
             });
             return;
         }
-        if (op == ReduceOp.SUM) {
-            super.reduce(op, x, out, indices);
-            return;
-        }
         boolean isMax = op == ReduceOp.MAX;
-        Parallel.forRange(rows, Math.max(1, (1 << 14) / Math.max(1, n)), (from, to) -> {
-            for (int r = from; r < to; r++) {
-                int base = xo + r * st[0];
-                int best = 0;
-                float bv = xa[base];
-                for (int j = 1; j < n && !Float.isNaN(bv); j++) {
-                    float v = xa[base + j * st[1]];
-                    if (Float.isNaN(v) || (isMax ? v > bv : v < bv)) {
-                        bv = v;
-                        best = j;
+        boolean isSum = op == ReduceOp.SUM;
+        Parallel.forRange(outer, grain, (from, to) -> {
+            for (int o = from; o < to; o++) {
+                for (int in = 0; in < inner; in++) {
+                    int base = xo + o * st[0] + in * st[2];
+                    int r = o * inner + in;
+                    if (isSum) {
+                        float acc = 0;
+                        for (int j = 0; j < n; j++) {
+                            acc += xa[base + j * st[1]];
+                        }
+                        oa[r] = acc;
+                        continue;
                     }
-                }
-                oa[r] = bv;
-                if (ia != null) {
-                    ia[r] = best;
+                    int best = 0;
+                    float bv = xa[base];
+                    for (int j = 1; j < n && !Float.isNaN(bv); j++) {
+                        float v = xa[base + j * st[1]];
+                        if (Float.isNaN(v) || (isMax ? v > bv : v < bv)) {
+                            bv = v;
+                            best = j;
+                        }
+                    }
+                    oa[r] = bv;
+                    if (ia != null) {
+                        ia[r] = best;
+                    }
                 }
             }
         });
@@ -288,6 +306,9 @@ public final class VectorBackend extends ScalarBackend {
     /** Row-streaming double GEMM: each row of C accumulates a * (row of B) with vector FMAs; B is made row-contiguous first. */
     private static void dgemm(int m, int n, int k, double[] a, int ao, int ars, int acs, double[] b, int bo, int brs, int bcs,
                               double[] c, int co, int ldc, boolean parallel) {
+        if (m == 0 || n == 0) {
+            return; // nothing to write; with n == 0, ldc need not describe a real row
+        }
         double[] bb;
         int bOff;
         int bRow;
@@ -445,4 +466,84 @@ public final class VectorBackend extends ScalarBackend {
             }
         });
     }
+
+    @Override
+    public void gather(Tensor x, int dim, Tensor index, Tensor out) {
+        if (x.dtype() != DType.FLOAT32) {
+            super.gather(x, dim, index, out);
+            return;
+        }
+        float[] xa = (float[]) x.storage().array();
+        float[] oa = (float[]) out.storage().array();
+        indexedRows(index, dim, x.strides(), x.offset(), null, 0, (xOff, dimStride, idx, io, oOff, len, sx) -> {
+            for (int j = 0; j < len; j++) {
+                oa[oOff + j] = xa[xOff + j * sx + (int) idx[io + j] * dimStride];
+            }
+        });
+    }
+
+    @Override
+    public void scatterAdd(Tensor dst, int dim, Tensor index, Tensor src) {
+        if (dst.dtype() != DType.FLOAT32) {
+            super.scatterAdd(dst, dim, index, src);
+            return;
+        }
+        float[] da = (float[]) dst.storage().array();
+        float[] sa = (float[]) src.storage().array();
+        int[] sst = src.strides();
+        int srcLast = sst.length == 0 ? 0 : sst[sst.length - 1];
+        // serial: two index entries may name the same destination element
+        indexedRows(index, dim, dst.strides(), dst.offset(), sst, src.offset(), (dOff, dimStride, idx, io, sOff, len, sd) -> {
+            for (int j = 0; j < len; j++) {
+                da[dOff + j * sd + (int) idx[io + j] * dimStride] += sa[sOff + j * srcLast];
+            }
+        });
+    }
+
+    /** Called per row of the index tensor (its last dimension). */
+    private interface IndexedRow {
+        void run(int targetBase, int dimStride, long[] idx, int idxOff, int otherBase, int len, int targetLastStride);
+    }
+
+    /**
+     * Walks the rows of a gather/scatter index: targetBase is the offset in the indexed tensor
+     * without the indexed dimension's contribution, otherBase the offset in the dense partner
+     * (gather's contiguous output when otherStrides is null, scatter's strided source otherwise).
+     */
+    private static void indexedRows(Tensor index, int dim, int[] tst, int tOff, int[] otherStrides, int oOff, IndexedRow body) {
+        Tensor ic = index.contiguous();
+        long[] idx = (long[]) ic.storage().array();
+        int[] is = index.shape();
+        int rank = is.length;
+        if (rank == 0 || index.numel() == 0) {
+            if (rank == 0) {
+                body.run(tOff, 0, idx, ic.offset(), oOff, 1, 0);
+            }
+            return;
+        }
+        int len = is[rank - 1];
+        int rows = index.numel() / len;
+        int dimStride = tst[dim];
+        int lastStride = dim == rank - 1 ? 0 : tst[rank - 1];
+        int[] pos = new int[rank];
+        for (int row = 0; row < rows; row++) {
+            int r = row;
+            for (int d = rank - 2; d >= 0; d--) {
+                pos[d] = r % is[d];
+                r /= is[d];
+            }
+            int t = tOff;
+            int o = otherStrides == null ? row * len : oOff;
+            for (int d = 0; d < rank - 1; d++) {
+                if (d != dim) {
+                    t += pos[d] * tst[d];
+                }
+                if (otherStrides != null) {
+                    o += pos[d] * otherStrides[d];
+                }
+            }
+            body.run(t, dimStride, idx, ic.offset() + row * len, o, len, lastStride);
+        }
+    }
+
 }
