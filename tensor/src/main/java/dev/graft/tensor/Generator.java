@@ -24,6 +24,24 @@ public final class Generator {
         s3 = mix(x);
     }
 
+    /** The complete state (four words and the cached Gaussian), for checkpoints. */
+    public long[] state() {
+        return new long[] {s0, s1, s2, s3, Double.doubleToRawLongBits(spareGaussian)};
+    }
+
+    /** Restores a state captured by {@link #state()}; the generator then continues exactly where that one was. */
+    public void restore(long[] state) {
+        if (state.length != 5 || (state[0] | state[1] | state[2] | state[3]) == 0) {
+            throw new IllegalArgumentException("Generator.restore: expected the 5 words of state(), got " + state.length
+                    + " words" + (state.length == 5 ? " that are all zero" : ""));
+        }
+        s0 = state[0];
+        s1 = state[1];
+        s2 = state[2];
+        s3 = state[3];
+        spareGaussian = Double.longBitsToDouble(state[4]);
+    }
+
     private static long mix(long z) {
         z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
         z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;

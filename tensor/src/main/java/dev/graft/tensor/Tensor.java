@@ -102,21 +102,21 @@ public final class Tensor {
         return t;
     }
 
-    /** Copies {@code data} into a float32 tensor of the given shape (default: 1-D). */
+    /** Copies {@code data} into a float32 tensor of the given shape; no shape means 1-D (use {@link #scalar} or {@code reshape()} for 0-d). */
     public static Tensor fromArray(float[] data, int... shape) {
-        return fromStorage(Storage.wrap(DType.FLOAT32, data.clone()), shape, "fromArray");
+        return fromStorage(Storage.wrap(DType.FLOAT32, data.clone()), shape.length == 0 ? new int[] {data.length} : shape, "fromArray");
     }
 
     public static Tensor fromArray(double[] data, int... shape) {
-        return fromStorage(Storage.wrap(DType.FLOAT64, data.clone()), shape, "fromArray");
+        return fromStorage(Storage.wrap(DType.FLOAT64, data.clone()), shape.length == 0 ? new int[] {data.length} : shape, "fromArray");
     }
 
     public static Tensor fromArray(long[] data, int... shape) {
-        return fromStorage(Storage.wrap(DType.INT64, data.clone()), shape, "fromArray");
+        return fromStorage(Storage.wrap(DType.INT64, data.clone()), shape.length == 0 ? new int[] {data.length} : shape, "fromArray");
     }
 
     public static Tensor fromArray(int[] data, int... shape) {
-        return fromStorage(Storage.wrap(DType.INT32, data.clone()), shape, "fromArray");
+        return fromStorage(Storage.wrap(DType.INT32, data.clone()), shape.length == 0 ? new int[] {data.length} : shape, "fromArray");
     }
 
     public static Tensor fromArray(boolean[] data, int... shape) {
@@ -124,7 +124,7 @@ public final class Tensor {
         for (int i = 0; i < b.length; i++) {
             b[i] = (byte) (data[i] ? 1 : 0);
         }
-        return fromStorage(Storage.wrap(DType.BOOL, b), shape, "fromArray");
+        return fromStorage(Storage.wrap(DType.BOOL, b), shape.length == 0 ? new int[] {b.length} : shape, "fromArray");
     }
 
     /**
