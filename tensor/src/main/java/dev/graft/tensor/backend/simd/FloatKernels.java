@@ -377,4 +377,84 @@ final class FloatKernels {
             out[oo + i] = acc;
         }
     }
+
+    /** out = (a op b) as 0/1 bytes for the comparison and logical ops, with the switch outside the loops. */
+    static void compare(BinaryOp op, float[] a, int ao, int sa, float[] b, int bo, int sb, byte[] o, int oo, int so, int n) {
+        switch (op) {
+            case EQ -> {
+                for (int i = 0; i < n; i++) {
+                    o[oo + i * so] = (byte) (a[ao + i * sa] == b[bo + i * sb] ? 1 : 0);
+                }
+            }
+            case NE -> {
+                for (int i = 0; i < n; i++) {
+                    o[oo + i * so] = (byte) (a[ao + i * sa] != b[bo + i * sb] ? 1 : 0);
+                }
+            }
+            case LT -> {
+                for (int i = 0; i < n; i++) {
+                    o[oo + i * so] = (byte) (a[ao + i * sa] < b[bo + i * sb] ? 1 : 0);
+                }
+            }
+            case LE -> {
+                for (int i = 0; i < n; i++) {
+                    o[oo + i * so] = (byte) (a[ao + i * sa] <= b[bo + i * sb] ? 1 : 0);
+                }
+            }
+            case GT -> {
+                for (int i = 0; i < n; i++) {
+                    o[oo + i * so] = (byte) (a[ao + i * sa] > b[bo + i * sb] ? 1 : 0);
+                }
+            }
+            case GE -> {
+                for (int i = 0; i < n; i++) {
+                    o[oo + i * so] = (byte) (a[ao + i * sa] >= b[bo + i * sb] ? 1 : 0);
+                }
+            }
+            default -> {
+                for (int i = 0; i < n; i++) {
+                    o[oo + i * so] = (byte) op.apply(a[ao + i * sa], b[bo + i * sb]);
+                }
+            }
+        }
+    }
+
+    /**
+     * Max (or min) over the slow axis with the position of the first extreme, vectorised across
+     * inner: positions ride along as float lanes (exact below 2^24). NaN wins and the first NaN is
+     * kept, matching the reference.
+     */
+    static void argReduceMiddle(boolean max, float[] x, int xo, int jStride, int n, int inner, float[] out, long[] idx, int oo) {
+        int i = 0;
+        int ub = n < (1 << 24) ? S.loopBound(inner) : 0;
+        for (; i < ub; i += VL) {
+            FloatVector best = FloatVector.fromArray(S, x, xo + i);
+            FloatVector pos = FloatVector.zero(S);
+            for (int j = 1; j < n; j++) {
+                FloatVector v = FloatVector.fromArray(S, x, xo + j * jStride + i);
+                jdk.incubator.vector.VectorMask<Float> bestIsNan = best.test(VectorOperators.IS_NAN);
+                jdk.incubator.vector.VectorMask<Float> better = (max ? v.compare(VectorOperators.GT, best) : v.compare(VectorOperators.LT, best))
+                        .or(v.test(VectorOperators.IS_NAN)).andNot(bestIsNan);
+                best = best.blend(v, better);
+                pos = pos.blend((float) j, better);
+            }
+            best.intoArray(out, oo + i);
+            for (int l = 0; l < VL; l++) {
+                idx[oo + i + l] = (long) pos.lane(l);
+            }
+        }
+        for (; i < inner; i++) {
+            int bj = 0;
+            float bv = x[xo + i];
+            for (int j = 1; j < n && !Float.isNaN(bv); j++) {
+                float v = x[xo + j * jStride + i];
+                if (Float.isNaN(v) || (max ? v > bv : v < bv)) {
+                    bv = v;
+                    bj = j;
+                }
+            }
+            out[oo + i] = bv;
+            idx[oo + i] = bj;
+        }
+    }
 }

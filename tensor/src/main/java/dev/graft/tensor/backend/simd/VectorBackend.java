@@ -70,11 +70,7 @@ public final class VectorBackend extends ScalarBackend {
         int so = loop.innerStride(2);
         if (op.isPredicate()) {
             byte[] oa = (byte[]) out.storage().array();
-            loop.forEach(3, (base, len) -> {
-                for (int i = 0; i < len; i++) {
-                    oa[base[2] + i * so] = (byte) op.apply(aa[base[0] + i * sa], ba[base[1] + i * sb]);
-                }
-            });
+            loop.forEach(3, (base, len) -> FloatKernels.compare(op, aa, base[0], sa, ba, base[1], sb, oa, base[2], so, len));
             return;
         }
         float[] oa = (float[]) out.storage().array();
@@ -137,6 +133,38 @@ public final class VectorBackend extends ScalarBackend {
                 });
                 return;
             }
+        }
+        if (d == DType.FLOAT32 && (s == DType.BOOL || s == DType.UINT8 || s == DType.INT32 || s == DType.INT64)) {
+            float[] y = (float[]) da;
+            loop.forEach(2, (base, len) -> {
+                switch (s) {
+                    case BOOL -> {
+                        byte[] x = (byte[]) sa;
+                        for (int i = 0; i < len; i++) {
+                            y[base[1] + i * s1] = x[base[0] + i * s0];
+                        }
+                    }
+                    case UINT8 -> {
+                        byte[] x = (byte[]) sa;
+                        for (int i = 0; i < len; i++) {
+                            y[base[1] + i * s1] = x[base[0] + i * s0] & 0xFF;
+                        }
+                    }
+                    case INT32 -> {
+                        int[] x = (int[]) sa;
+                        for (int i = 0; i < len; i++) {
+                            y[base[1] + i * s1] = x[base[0] + i * s0];
+                        }
+                    }
+                    default -> {
+                        long[] x = (long[]) sa;
+                        for (int i = 0; i < len; i++) {
+                            y[base[1] + i * s1] = x[base[0] + i * s0];
+                        }
+                    }
+                }
+            });
+            return;
         }
         if (s == DType.FLOAT32 && d == DType.FLOAT64) {
             float[] x = (float[]) sa;
@@ -201,6 +229,15 @@ public final class VectorBackend extends ScalarBackend {
             Parallel.forRange(outer, grain, (from, to) -> {
                 for (int o = from; o < to; o++) {
                     oa[o] = FloatKernels.sum(xa, xo + o * st[0], n);
+                }
+            });
+            return;
+        }
+        if (inner > 1 && st[2] == 1 && ia != null && op != ReduceOp.SUM) {
+            // max/min with positions over a middle axis (max pooling windows): vector compare and blend
+            Parallel.forRange(outer, grain, (from, to) -> {
+                for (int o = from; o < to; o++) {
+                    FloatKernels.argReduceMiddle(op == ReduceOp.MAX, xa, xo + o * st[0], st[1], n, inner, oa, ia, o * inner);
                 }
             });
             return;
