@@ -1,7 +1,8 @@
 package dev.graft.tensor;
 
 /**
- * A seeded pseudo-random generator: xoshiro256** seeded through SplitMix64, so the same seed
+ * A seeded pseudo-random generator: xoshiro256** whose state is four SplitMix64 outputs
+ * started from the hashed seed, so the same seed
  * gives the same numbers on every machine and JDK (unlike {@link java.util.Random}'s unspecified
  * successors). Not thread-safe: use one per thread or synchronise.
  */
@@ -13,7 +14,9 @@ public final class Generator {
     private double spareGaussian = Double.NaN;
 
     public Generator(long seed) {
-        long x = seed;
+        // The seed is hashed before the SplitMix64 sequence starts, so seeds that differ by the
+        // sequence's increment (seed and seed + 0x9E37...) do not share three of four state words.
+        long x = mix(seed ^ 0x6A09E667F3BCC909L);
         x += 0x9E3779B97F4A7C15L;
         s0 = mix(x);
         x += 0x9E3779B97F4A7C15L;

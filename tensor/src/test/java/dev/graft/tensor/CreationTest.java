@@ -137,9 +137,9 @@ class CreationTest {
 
     @Test
     void generatorIsPinnedToXoshiro256StarStar() {
-        // SplitMix64 seeding then xoshiro256**: the first output for seed 0, computed by hand from the
+        // hashed seed, SplitMix64 state words, then xoshiro256**: the first output for seed 0, computed from the
         // published algorithms, must never change (checkpoints and experiments depend on it)
-        long x = 0;
+        long x = mix(0 ^ 0x6A09E667F3BCC909L);
         long[] s = new long[4];
         for (int i = 0; i < 4; i++) {
             x += 0x9E3779B97F4A7C15L;
@@ -150,6 +150,22 @@ class CreationTest {
         }
         long expected = Long.rotateLeft(s[1] * 5, 7) * 9;
         assertEquals(expected, new Generator(0).nextLong());
+    }
+
+    private static long mix(long z) {
+        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+        return z ^ (z >>> 31);
+    }
+
+    @Test
+    void seedsOneIncrementApartAreNotShiftedCopies() {
+        long gamma = 0x9E3779B97F4A7C15L;
+        long[] a = new Generator(5).state();
+        long[] b = new Generator(5 + gamma).state();
+        for (int i = 0; i < 3; i++) {
+            assertNotEquals(a[i + 1], b[i], "state word " + (i + 1) + " of seed s reappears in seed s + gamma");
+        }
     }
 
     @Test
