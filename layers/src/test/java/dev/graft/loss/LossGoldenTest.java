@@ -94,8 +94,8 @@ class LossGoldenTest {
     }
 
     @BeforeAll
-    static void load() throws IOException {
-        golden = GoldenFile.read("/golden-optim/loss_golden.safetensors");
+    static void load() throws Exception {
+        golden = dev.graft.safetensors.SafeTensors.read(java.nio.file.Path.of(LossGoldenTest.class.getResource("/golden-optim/loss_golden.safetensors").toURI()), false);
     }
 
     static Stream<String> cases() {

@@ -63,8 +63,8 @@ class OptimizerGoldenTest {
     }
 
     @BeforeAll
-    static void load() throws IOException {
-        golden = GoldenFile.read("/golden-optim/optim_golden.safetensors");
+    static void load() throws Exception {
+        golden = dev.graft.safetensors.SafeTensors.read(java.nio.file.Path.of(OptimizerGoldenTest.class.getResource("/golden-optim/optim_golden.safetensors").toURI()), false);
     }
 
     static Stream<Arguments> configs() {

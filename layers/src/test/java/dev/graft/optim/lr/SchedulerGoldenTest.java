@@ -1,7 +1,6 @@
 package dev.graft.optim.lr;
 
 import dev.graft.optim.Adam;
-import dev.graft.optim.GoldenFile;
 import dev.graft.optim.Optimizer;
 import dev.graft.optim.ParamGroup;
 import dev.graft.optim.SGD;
@@ -56,8 +55,8 @@ class SchedulerGoldenTest {
     }
 
     @BeforeAll
-    static void load() throws IOException {
-        golden = GoldenFile.read("/golden-optim/optim_golden.safetensors");
+    static void load() throws Exception {
+        golden = dev.graft.safetensors.SafeTensors.read(java.nio.file.Path.of(SchedulerGoldenTest.class.getResource("/golden-optim/optim_golden.safetensors").toURI()), false);
     }
 
     static Stream<String> names() {
