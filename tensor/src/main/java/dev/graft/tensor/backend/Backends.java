@@ -115,6 +115,13 @@ public final class Backends {
             var b = p.create();
             sb.append(String.format("  %-12s priority %3d  %s%n", p.name(), p.priority(),
                     b.map(x -> "available: " + x.description()).orElse("unavailable: " + p.unavailableReason())));
+            String details;
+            try {
+                details = p.details();
+            } catch (RuntimeException | LinkageError e) { // a provider's report must not break doctor
+                details = "details failed: " + e;
+            }
+            details.lines().filter(l -> !l.isBlank()).forEach(l -> sb.append("      ").append(l).append('\n'));
         }
         Backend s = current();
         sb.append("selected backend: ").append(s.name());

@@ -97,6 +97,21 @@ public final class StridedLoop {
         return new StridedLoop(fs, ft, off);
     }
 
+    /** Number of dimensions left after dropping size-1 dimensions and merging contiguous ones. */
+    public int rank() {
+        return shape.length;
+    }
+
+    /** Size of coalesced dimension d. */
+    public int size(int d) {
+        return shape[d];
+    }
+
+    /** Stride of operand k along coalesced dimension d. */
+    public int stride(int k, int d) {
+        return strides[k][d];
+    }
+
     /** Length of each run. */
     public int inner() {
         return inner;

@@ -19,4 +19,14 @@ public interface BackendProvider {
     default String unavailableReason() {
         return "";
     }
+
+    /**
+     * Further lines for {@code graft doctor}, printed indented under this provider's line: which
+     * native library was found, its version, which path each op size takes. Called whether or not
+     * the backend is available (so it can say what was tried); empty string when there is nothing
+     * to add.
+     */
+    default String details() {
+        return "";
+    }
 }

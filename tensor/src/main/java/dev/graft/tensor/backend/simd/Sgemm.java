@@ -89,23 +89,27 @@ final class Sgemm {
                         }
                     }
                 }
+                // tiles of about MC x NCB, sized evenly (in whole panels) so threads get equal shares;
+                // column-major tile order, so contiguous task ranges split the columns first
                 int mTiles = (m + MC - 1) / MC;
+                int mcEff = ((mPanels + mTiles - 1) / mTiles) * MR;
                 int nTiles = (nPanels * NR + NCB - 1) / NCB;
+                int ncEff = ((nPanels + nTiles - 1) / nTiles) * NR;
                 int tiles = mTiles * nTiles;
                 int jcf = jc;
                 Parallel.RangeBody body = (from, to) -> {
                     for (int t = from; t < to; t++) {
-                        int mt = t / nTiles;
-                        int nt = t % nTiles;
-                        int iEnd = Math.min(m, (mt + 1) * MC);
-                        int jEnd = Math.min(nc, (nt + 1) * NCB);
-                        for (int j0 = nt * NCB; j0 < jEnd; j0 += NR) {
+                        int nt = t / mTiles;
+                        int mt = t % mTiles;
+                        int iEnd = Math.min(m, (mt + 1) * mcEff);
+                        int jEnd = Math.min(nc, (nt + 1) * ncEff);
+                        for (int j0 = nt * ncEff; j0 < jEnd; j0 += NR) {
                             int nr = Math.min(NR, nc - j0);
                             boolean inPlace = directB && nr == NR;
                             float[] bArr = inPlace ? b : bp;
                             int bOff = inPlace ? bBase + j0 : (j0 / NR) * kc * NR;
                             int bStride = inPlace ? brs : NR;
-                            for (int i0 = mt * MC; i0 < iEnd; i0 += MR) {
+                            for (int i0 = mt * mcEff; i0 < iEnd; i0 += MR) {
                                 int mr = Math.min(MR, m - i0);
                                 kernel(kc, ap, (i0 / MR) * kc * MR, bArr, bOff, bStride, c, co + i0 * ldc + jcf + j0, ldc, mr, nr,
                                         accumulate);

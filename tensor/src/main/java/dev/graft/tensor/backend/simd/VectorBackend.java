@@ -123,6 +123,10 @@ public final class VectorBackend extends ScalarBackend {
                 loop.forEach(2, (base, len) -> System.arraycopy(sa, base[0], da, base[1], len));
                 return;
             }
+            if (s == DType.FLOAT32 && loop.rank() == 2 && s1 == 1 && loop.stride(0, 0) == 1 && loop.stride(1, 0) > 0) {
+                transpose((float[]) sa, src.offset(), s0, (float[]) da, dst.offset(), loop.stride(1, 0), loop.size(0), loop.size(1));
+                return;
+            }
             if (s == DType.FLOAT32) {
                 float[] x = (float[]) sa;
                 float[] y = (float[]) da;
@@ -581,6 +585,33 @@ public final class VectorBackend extends ScalarBackend {
             }
             body.run(t, dimStride, idx, ic.offset() + row * len, o, len, lastStride);
         }
+    }
+
+
+    /**
+     * y[yo + i*ldy + j] = x[xo + i + j*ldx] for i &lt; rows, j &lt; cols: a transposing copy (the
+     * gradient of a transposed weight, contiguous() of a transposed view), in 32 x 32 blocks so both
+     * sides stay in cache.
+     */
+    private static void transpose(float[] x, int xo, int ldx, float[] y, int yo, int ldy, int rows, int cols) {
+        final int blk = 32;
+        int rowBlocks = (rows + blk - 1) / blk;
+        Parallel.forRange(rowBlocks, Math.max(1, (1 << 14) / Math.max(1, blk * cols)), (from, to) -> {
+            for (int rb = from; rb < to; rb++) {
+                int i0 = rb * blk;
+                int i1 = Math.min(rows, i0 + blk);
+                for (int j0 = 0; j0 < cols; j0 += blk) {
+                    int j1 = Math.min(cols, j0 + blk);
+                    for (int i = i0; i < i1; i++) {
+                        int yi = yo + i * ldy;
+                        int xi = xo + i;
+                        for (int j = j0; j < j1; j++) {
+                            y[yi + j] = x[xi + j * ldx];
+                        }
+                    }
+                }
+            }
+        });
     }
 
 }
