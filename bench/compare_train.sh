@@ -17,7 +17,7 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     fi
 fi
 
-./mvnw -q -DskipTests package -pl bench -am
+./mvnw -q -DskipTests package -pl bench -am 2>/dev/null || ./mvnw -q -DskipTests package -pl bench -am
 . .mvn/find-java25.sh
 graft_find_java25 || exit 1
 JAVA="$JAVA_HOME/bin/java"
@@ -37,7 +37,7 @@ echo "# PyTorch $(/usr/bin/python3 -c 'import torch; print(torch.__version__)'),
 printf "%-6s %-8s %12s %14s %8s\n" model threads graft_ms pytorch_ms ratio
 for t in $THREADS; do
     for m in mlp cnn; do
-        g=$(awk -F, -v m="\"$m\"" -v t="$t" '$1 ~ /trainStep/ && $8 == m && $9 == t {print $5}' "$out.csv")
+        g=$(awk -F, -v m="$m" -v t="$t" '{ sub(/\r$/, "") } $1 ~ /trainStep/ && $8 == m && $9 == t {print $5}' "$out.csv")
         p=$(grep "model=$m threads=$t " "$out.torch" | sed 's/.*ms_per_step=//')
         r=$(awk -v g="$g" -v p="$p" 'BEGIN { if (p > 0) printf "%.2f", g / p; else print "n/a" }')
         printf "%-6s %-8s %12.2f %14.2f %8s\n" "$m" "$t" "$g" "$p" "$r"
