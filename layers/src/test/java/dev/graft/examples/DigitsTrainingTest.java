@@ -97,10 +97,12 @@ class DigitsTrainingTest {
         Module model = cnn(7);
         Optimizer opt = new Adam(model.parameters(), 2e-3);
         double acc = 0;
-        for (int epoch = 0; epoch < 20 && acc < 0.975; epoch++) {
+        int epoch = 0;
+        for (; epoch < 20 && acc < 0.975; epoch++) {
             trainEpoch(model, opt, train);
             acc = accuracy(model, test);
         }
+        System.out.printf("digits CNN: held-out accuracy %.4f after %d epochs%n", acc, epoch);
         assertTrue(Math.abs(split.validation().size() - 360) <= 5, "about 20% held out: " + split.validation().size());
         assertTrue(acc >= 0.97, "held-out accuracy " + acc);
     }
@@ -112,10 +114,12 @@ class DigitsTrainingTest {
         Module model = mlp(11);
         Optimizer opt = new Adam(model.parameters(), 3e-3);
         double acc = 0;
-        for (int epoch = 0; epoch < 30 && acc < 0.96; epoch++) {
+        int epoch = 0;
+        for (; epoch < 30 && acc < 0.96; epoch++) {
             trainEpoch(model, opt, train);
             acc = accuracy(model, test);
         }
+        System.out.printf("digits MLP: held-out accuracy %.4f after %d epochs%n", acc, epoch);
         assertTrue(acc >= 0.95, "held-out accuracy " + acc);
     }
 
