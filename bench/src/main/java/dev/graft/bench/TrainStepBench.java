@@ -1,17 +1,12 @@
 package dev.graft.bench;
 
 import dev.graft.loss.Losses;
-import dev.graft.nn.Activation;
-import dev.graft.nn.Conv2d;
-import dev.graft.nn.Linear;
 import dev.graft.nn.Module;
-import dev.graft.nn.Pooling;
-import dev.graft.nn.Sequential;
-import dev.graft.nn.WeightSource;
 import dev.graft.optim.SGD;
 import dev.graft.tensor.Generator;
 import dev.graft.tensor.Tensor;
 import dev.graft.tensor.backend.Parallel;
+import dev.graft.transfer.models.ReferenceModels;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -51,33 +46,16 @@ public class TrainStepBench {
     private Tensor x;
     private Tensor y;
 
-    /** The MLP of the benchmarks, PyTorch's default initialisation. */
-    public static Module mlp(long seed) {
-        WeightSource ws = WeightSource.fresh(seed);
-        return new Sequential(new Linear(784, 512, true, ws.pp("0")), new Activation.ReLU(), new Linear(512, 512, true, ws.pp("2")),
-                new Activation.ReLU(), new Linear(512, 10, true, ws.pp("4")));
-    }
-
-    /** The CNN of the benchmarks. */
-    public static Module cnn(long seed) {
-        WeightSource ws = WeightSource.fresh(seed);
-        int[] k = {3, 3};
-        int[] one = {1, 1};
-        return new Sequential(new Conv2d(1, 32, k, one, one, one, 1, true, ws.pp("0")), new Activation.ReLU(), new Pooling.MaxPool2d(2),
-                new Conv2d(32, 64, k, one, one, one, 1, true, ws.pp("3")), new Activation.ReLU(), new Pooling.MaxPool2d(2),
-                new Pooling.Flatten(), new Linear(64 * 7 * 7, 10, true, ws.pp("7")));
-    }
-
     @Setup(Level.Trial)
     public void setUp() {
         Parallel.setThreads(threads);
         Generator g = new Generator(42);
         if (model.equals("mlp")) {
-            net = mlp(1);
+            net = ReferenceModels.mlp(1);
             x = Tensor.randn(g, 128, 784);
             y = Tensor.randint(g, 0, 10, 128);
         } else {
-            net = cnn(1);
+            net = ReferenceModels.cnn(1);
             x = Tensor.randn(g, 64, 1, 28, 28);
             y = Tensor.randint(g, 0, 10, 64);
         }
