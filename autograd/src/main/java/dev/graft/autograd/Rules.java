@@ -213,8 +213,11 @@ final class Rules {
             if (b.dim() == 1) {
                 g2 = g2.unsqueeze(g2.dim());
             }
-            Tensor ga = g2.matmul(b2.transpose(-1, -2));
-            Tensor gb = a2.transpose(-1, -2).matmul(g2);
+            // When an operand is a transposed view (a Linear weight used as W^T), compute its gradient
+            // in the operand's own memory order, (g^T a)^T, so that the leaf's gradient comes out
+            // contiguous instead of needing a transposing copy.
+            Tensor ga = columnMajor(a2) ? b2.matmul(g2.transpose(-1, -2)).transpose(-1, -2) : g2.matmul(b2.transpose(-1, -2));
+            Tensor gb = columnMajor(b2) ? g2.transpose(-1, -2).matmul(a2).transpose(-1, -2) : a2.transpose(-1, -2).matmul(g2);
             ga = Engine.sumToShape("matmul", ga, a2.shape()).reshape(a.shape());
             gb = Engine.sumToShape("matmul", gb, b2.shape()).reshape(b.shape());
             return grads(ga, gb);
@@ -284,6 +287,14 @@ final class Rules {
             Tensor cols = g4.unsqueeze(2).expand(gs[0], gs[1], geo[0] * geo[1], gs[2], gs[3]);
             return grads(foldBack(cols, x, geo, unbatched));
         });
+    }
+
+    /** A matrix (or batch) laid out column by column: a transposed view of a contiguous one. */
+    private static boolean columnMajor(Tensor t) {
+        int[] st = t.strides();
+        int[] sh = t.shape();
+        int r = st.length;
+        return r >= 2 && st[r - 2] == 1 && sh[r - 2] > 1 && sh[r - 1] > 1 && st[r - 1] >= sh[r - 2];
     }
 
     /** cols [N, C, kk, OH, OW] summed back into the input's [N, C, H, W] (or [C, H, W]). */

@@ -16,6 +16,7 @@ import java.util.Locale;
 final class ProgressBarReporter implements ProgressReporter {
     private final PrintStream out;
     private ProgressBar bar;
+    private LineSafeConsumer consumer;
     private int epochs;
 
     private final int width;
@@ -54,7 +55,7 @@ final class ProgressBarReporter implements ProgressReporter {
                 .setStyle(ProgressBarStyle.ASCII)
                 .setUpdateIntervalMillis(200)
                 .setUnit(" batches", 1)
-                .setConsumer(new LineSafeConsumer(new ConsoleProgressBarConsumer(out, width), out))
+                .setConsumer(consumer = new LineSafeConsumer(new ConsoleProgressBarConsumer(out, width), out))
                 .build();
     }
 
@@ -80,6 +81,12 @@ final class ProgressBarReporter implements ProgressReporter {
         if (bar != null) {
             bar.close();
             bar = null;
+        }
+        if (consumer != null) {
+            // the library does not always close its consumer before returning; ending the line
+            // here (once) keeps the epoch summary on a line of its own and drops late renders
+            consumer.close();
+            consumer = null;
         }
     }
 

@@ -131,6 +131,13 @@ final class Sgemm {
         int i0 = panel * MR;
         int mr = Math.min(MR, m - i0);
         int dst = panel * kc * MR;
+        if (ars == 1 && acs != 1 && mr == MR) {
+            // A is a transposed view: its panel rows are contiguous runs of MR elements
+            for (int p = 0; p < kc; p++) {
+                System.arraycopy(a, ao + i0 + p * acs, ap, dst + p * MR, MR);
+            }
+            return;
+        }
         for (int p = 0; p < kc; p++) {
             int src = ao + i0 * ars + p * acs;
             int d = dst + p * MR;
@@ -149,6 +156,22 @@ final class Sgemm {
         int j0 = panel * NR;
         int nr = Math.min(NR, nc - j0);
         int dst = panel * kc * NR;
+        if (brs == 1 && bcs != 1) {
+            // B is a transposed view (a weight used as W^T): read each column's run along p
+            // sequentially and scatter it into the panel, instead of striding through memory per element
+            for (int q = 0; q < nr; q++) {
+                int src = bo + (j0 + q) * bcs;
+                for (int p = 0; p < kc; p++) {
+                    bp[dst + p * NR + q] = b[src + p];
+                }
+            }
+            for (int p = 0; p < kc; p++) {
+                for (int q = nr; q < NR; q++) {
+                    bp[dst + p * NR + q] = 0f;
+                }
+            }
+            return;
+        }
         for (int p = 0; p < kc; p++) {
             int src = bo + p * brs + j0 * bcs;
             int d = dst + p * NR;
