@@ -41,6 +41,9 @@ final class Convolution {
         pair(op, "stride", stride, 1);
         pair(op, "padding", padding, 0);
         pair(op, "dilation", dilation, 1);
+        if (x0 == null || w0 == null) {
+            throw new IllegalArgumentException(op + ": input and weight must not be null");
+        }
         boolean unbatched = x0.dim() == 3;
         if (x0.dim() != 4 && !unbatched) {
             throw new TensorShapeException(op + ": input must be [N, C, H, W] or [C, H, W], got " + Shape.str(x0.shape()));
@@ -50,6 +53,10 @@ final class Convolution {
         }
         Tensor.requireFloatingTensor(op, x0);
         Tensor.requireFloatingTensor(op, w0);
+        if (x0.dtype() != w0.dtype() || (bias != null && bias.dtype() != w0.dtype())) {
+            throw new TensorTypeException(op + ": input (" + x0.dtype() + "), weight (" + w0.dtype() + ")"
+                    + (bias == null ? "" : " and bias (" + bias.dtype() + ")") + " must have the same dtype");
+        }
         DType dt = DType.promote(x0.dtype(), w0.dtype());
         Tensor x = (unbatched ? x0.detach().unsqueeze(0) : x0.detach()).to(dt);
         Tensor w = w0.detach().to(dt);
@@ -149,6 +156,11 @@ final class Convolution {
         }
         if (w.dim() != 3) {
             throw new TensorShapeException("conv1d: weight must be [out, in/groups, k], got " + Shape.str(w.shape()));
+        }
+        int c = x.size(x.dim() - 2);
+        if (groups >= 1 && w.size(1) * groups != c) {
+            throw new TensorShapeException("conv1d: weight " + Shape.str(w.shape()) + " expects " + w.size(1) * groups
+                    + " input channels (" + w.size(1) + " per group x " + groups + " groups), input " + Shape.str(x.shape()) + " has " + c);
         }
         Tensor r = conv2d("conv1d", x.unsqueeze(-2), w.unsqueeze(-2), bias, new int[] {1, stride}, new int[] {0, padding},
                 new int[] {1, dilation}, groups);

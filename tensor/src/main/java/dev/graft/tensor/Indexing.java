@@ -22,6 +22,9 @@ final class Indexing {
         DType dt = ts[0].dtype();
         int total = 0;
         for (int i = 0; i < ts.length; i++) {
+            if (ts[i] == null) {
+                throw new IllegalArgumentException(op + ": tensor " + i + " is null");
+            }
             int[] s = ts[i].shape();
             Tensor.requireComputable(op, ts[i]);
             boolean ok = s.length == rank;
@@ -53,35 +56,38 @@ final class Indexing {
         return out.record("concat", ts.clone(), d, sizes);
     }
 
+    private static void requireNotNull(String op, Tensor t, String what) {
+        if (t == null) {
+            throw new IllegalArgumentException(op + ": " + what + " is null");
+        }
+    }
+
     private static void requireIndex(String op, Tensor index) {
         if (index.dtype() != DType.INT64 && index.dtype() != DType.INT32) {
             throw new TensorTypeException(op + ": index must be int64 or int32, got " + index.dtype());
         }
     }
 
-    /** Checks every index value against [0, size) (negative values count from the end) and returns them as int64. */
+    /**
+     * Checks every index value against [0, size) and returns them as int64. Negative indices are
+     * an error, as in PyTorch's gather, scatter_add and index_select: silently counting from the end
+     * would turn a -1 padding sentinel into the last row.
+     */
     private static Tensor checkedIndex(String op, Tensor index, int size, String what) {
+        java.util.Objects.requireNonNull(index, op + ": index is null");
         requireIndex(op, index);
         long[] v = index.toLongArray();
-        boolean negatives = false;
-        for (int i = 0; i < v.length; i++) {
-            long x = v[i];
-            if (x < -size || x >= size) {
-                throw new TensorShapeException(op + ": index " + x + " is out of range for " + what + " of size " + size);
-            }
-            negatives |= x < 0;
-        }
-        if (negatives) {
-            for (int i = 0; i < v.length; i++) {
-                if (v[i] < 0) {
-                    v[i] += size;
-                }
+        for (long x : v) {
+            if (x < 0 || x >= size) {
+                throw new TensorShapeException(op + ": index " + x + " is out of range for " + what + " of size " + size
+                        + " (expected 0 to " + (size - 1) + ")");
             }
         }
-        return Tensor.fromArray(v, index.shape());
+        return Tensor.fromArray(v).reshape(index.shape());
     }
 
     static Tensor gather(Tensor x, int dim, Tensor index) {
+        requireNotNull("gather", index, "index");
         Tensor.requireComputable("gather", x);
         int d = Shape.axis("gather", dim, x.dim());
         int[] xs = x.shape();
@@ -106,6 +112,8 @@ final class Indexing {
     }
 
     static Tensor scatterAdd(Tensor x, int dim, Tensor index, Tensor src) {
+        requireNotNull("scatterAdd", index, "index");
+        requireNotNull("scatterAdd", src, "src");
         Tensor.requireComputable("scatterAdd", x);
         int d = Shape.axis("scatterAdd", dim, x.dim());
         int[] xs = x.shape();
@@ -124,6 +132,10 @@ final class Indexing {
                         + Shape.str(ss) + " in any dimension, nor input " + Shape.str(xs) + " outside dimension " + d);
             }
         }
+        if (src.dtype() != x.dtype()) {
+            throw new TensorTypeException("scatterAdd: src is " + src.dtype() + " but the tensor is " + x.dtype()
+                    + "; convert src with to(" + x.dtype().name() + ")");
+        }
         Tensor idx = checkedIndex("scatterAdd", index, xs[d], "dimension " + d + " of input " + Shape.str(xs));
         Tensor out = x.detach().clone();
         Tensor s = src.detach().to(x.dtype());
@@ -136,6 +148,7 @@ final class Indexing {
     }
 
     static Tensor indexSelect(Tensor x, int dim, Tensor index) {
+        requireNotNull("indexSelect", index, "index");
         Tensor.requireComputable("indexSelect", x);
         if (index.dim() > 1) {
             throw new TensorShapeException("indexSelect: index must be 0-d or 1-D, got shape " + Shape.str(index.shape()));

@@ -151,6 +151,9 @@ public final class Tensor {
         if (step == 0 || Double.isNaN(step)) {
             throw new IllegalArgumentException("arange: step must be non-zero, got " + step);
         }
+        if ((end > start && step < 0) || (end < start && step > 0)) {
+            throw new IllegalArgumentException("arange: step " + step + " points away from end " + end + " (start " + start + ")");
+        }
         double count = Math.ceil((end - start) / step);
         int n = (int) Math.max(0, Math.min(count, Integer.MAX_VALUE));
         Tensor t = empty(dtype, n);
@@ -208,6 +211,9 @@ public final class Tensor {
 
     public static Tensor normal(Generator g, double mean, double std, DType dtype, int... shape) {
         requireFloating("normal", dtype);
+        if (!(std >= 0)) {
+            throw new IllegalArgumentException("normal: std must be >= 0, got " + std);
+        }
         Tensor t = empty(dtype, shape);
         for (int i = 0; i < t.storage.length(); i++) {
             t.storage.setDouble(i, mean + std * g.nextGaussian());
@@ -365,6 +371,11 @@ public final class Tensor {
         return storage.getDouble(flatIndex("get", index));
     }
 
+    /** The element at the given index as a long (exact for int64 beyond 2^53). */
+    public long getLong(int... index) {
+        return storage.getLong(flatIndex("getLong", index));
+    }
+
     /** Sets one element (in place). */
     public void set(double value, int... index) {
         int pos = flatIndex("set", index);
@@ -411,6 +422,9 @@ public final class Tensor {
 
     /** Converts to another dtype (a copy; this tensor when the dtype already matches). */
     public Tensor to(DType dtype) {
+        if (dtype == null) {
+            throw new IllegalArgumentException("to: dtype is null");
+        }
         if (dtype == dtype()) {
             return this;
         }
@@ -510,6 +524,9 @@ public final class Tensor {
     }
 
     private int[] inferShape(String op, int[] newShape) {
+        if (newShape == null) {
+            throw new IllegalArgumentException(op + ": shape is null");
+        }
         int[] s = newShape.clone();
         int infer = -1;
         long known = 1;
@@ -571,6 +588,9 @@ public final class Tensor {
 
     /** Reorders dimensions: result dimension i is this tensor's dimension dims[i]. */
     public Tensor permute(int... dims) {
+        if (dims == null) {
+            throw new IllegalArgumentException("permute: dims is null");
+        }
         if (dims.length != shape.length) {
             throw new TensorShapeException("permute: " + Arrays.toString(dims) + " has " + dims.length
                     + " dimensions, the tensor of shape " + Shape.str(shape) + " has " + shape.length);
@@ -670,6 +690,9 @@ public final class Tensor {
 
     /** Broadcasts to a larger shape without copying (stride 0); -1 keeps a dimension. */
     public Tensor expand(int... newShape) {
+        if (newShape == null) {
+            throw new IllegalArgumentException("expand: shape is null");
+        }
         if (newShape.length < shape.length) {
             throw new TensorShapeException("expand: cannot expand shape " + Shape.str(shape) + " to fewer dimensions "
                     + Shape.str(newShape));
@@ -873,12 +896,22 @@ public final class Tensor {
     public Tensor geluTanh() { return unary(UnaryOp.GELU_TANH, 0, 0); }
     public Tensor leakyRelu(double slope) { return unary(UnaryOp.LEAKY_RELU, slope, 0); }
     /** x raised to a scalar power. */
-    public Tensor pow(double exponent) { return unary(UnaryOp.POW, exponent, 0); }
+    public Tensor pow(double exponent) {
+        // an integer tensor to a non-negative whole power stays an integer tensor, like torch
+        if (dtype().isIntegral() && dtype() != DType.BOOL && exponent >= 0 && exponent == Math.rint(exponent)) {
+            return binary(BinaryOp.POW, scalar(exponent, dtype()));
+        }
+        return unary(UnaryOp.POW, exponent, 0);
+    }
 
     /** Clamps into [min, max]; pass NaN for a missing bound. */
     public Tensor clamp(double min, double max) {
         if (!Double.isNaN(min) && !Double.isNaN(max) && min > max) {
             throw new IllegalArgumentException("clamp: min " + min + " is greater than max " + max);
+        }
+        boolean wholeBounds = (Double.isNaN(min) || min == Math.rint(min)) && (Double.isNaN(max) || max == Math.rint(max));
+        if (dtype().isIntegral() && !wholeBounds) {
+            return to(DType.FLOAT32).clamp(min, max); // fractional bounds promote, like torch
         }
         return unary(UnaryOp.CLAMP, min, max);
     }
@@ -892,6 +925,9 @@ public final class Tensor {
 
     private Tensor binary(BinaryOp op, Tensor other) {
         String name = op.name().toLowerCase();
+        if (other == null) {
+            throw new IllegalArgumentException(name + ": the other operand is null (this tensor has shape " + Shape.str(shape) + ")");
+        }
         requireComputable(name, this);
         requireComputable(name, other);
         DType ct = DType.promote(dtype(), other.dtype());
@@ -977,6 +1013,10 @@ public final class Tensor {
 
     /** {@code cond ? a : b} elementwise, broadcasting all three; a non-bool cond means "non-zero". */
     public static Tensor where(Tensor cond, Tensor a, Tensor b) {
+        if (cond == null || a == null || b == null) {
+            throw new IllegalArgumentException("where: condition, a and b must not be null (got " + (cond == null ? "null" : "cond")
+                    + ", " + (a == null ? "null" : "a") + ", " + (b == null ? "null" : "b") + ")");
+        }
         requireComputable("where", a);
         requireComputable("where", b);
         Tensor c = cond.dtype() == DType.BOOL ? cond : cond.ne(0);
@@ -1086,6 +1126,9 @@ public final class Tensor {
     }
 
     private Tensor reduce(String name, ReduceOp op, int[] axes, boolean keepdim) {
+        if (axes == null) {
+            throw new IllegalArgumentException(name + ": axes is null (pass an empty array for all axes)");
+        }
         Tensor out = Reductions.reduce(this, name, op, axes, keepdim);
         return out.rec(name, in(this), axes.clone(), keepdim);
     }
@@ -1094,6 +1137,9 @@ public final class Tensor {
 
     /** Matrix product with NumPy semantics: 1-D operands, 2-D, and batched with broadcast batch dims. */
     public Tensor matmul(Tensor other) {
+        if (other == null) {
+            throw new IllegalArgumentException("matmul: the other operand is null (this tensor has shape " + Shape.str(shape) + ")");
+        }
         return LinearAlgebra.matmul(this, other).rec("matmul", in(this, other));
     }
 
@@ -1211,6 +1257,9 @@ public final class Tensor {
      * Negative pads crop.
      */
     public Tensor pad(int[] pads, PadMode mode, double value) {
+        if (pads == null || mode == null) {
+            throw new IllegalArgumentException("pad: pads and mode must not be null");
+        }
         return Convolution.pad(this, pads, mode, value);
     }
 

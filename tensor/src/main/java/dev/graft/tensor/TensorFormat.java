@@ -41,7 +41,8 @@ final class TensorFormat {
     private static void append(StringBuilder sb, Tensor t, int d, int[] idx, Style style, boolean summarise, int indent) {
         int[] shape = t.shape();
         if (d == shape.length) {
-            sb.append(style.pad(style.text(t.get(idx))));
+            String text = t.dtype().isIntegral() && t.dtype() != DType.BOOL ? Long.toString(t.getLong(idx)) : style.text(t.get(idx));
+            sb.append(style.pad(text));
             return;
         }
         sb.append('[');

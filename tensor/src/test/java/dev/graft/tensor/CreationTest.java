@@ -11,6 +11,7 @@ import static dev.graft.tensor.TestSupport.assertThrowsWith;
 import static dev.graft.tensor.TestSupport.assertValues;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -90,7 +91,8 @@ class CreationTest {
             assertValues(want, f, 0, "arange float");
             assertValues(new double[] {1, 0.5, 0, -0.5}, Tensor.arange(1, -1, -0.5, DType.FLOAT64), 0, "arange negative step");
             assertValues(new double[] {2, 5, 8}, Tensor.arange(2, 10, 3, DType.INT64), 0, "arange(2, 10, 3)");
-            assertEquals(0, Tensor.arange(3, 1, 1, DType.INT64).numel(), "an empty range");
+            assertEquals(0, Tensor.arange(3, 3, 1, DType.INT64).numel(), "an empty range");
+            assertThrows(IllegalArgumentException.class, () -> Tensor.arange(3, 1, 1, DType.INT64), "a step pointing away from end, as torch");
             assertThrowsWith(IllegalArgumentException.class, () -> Tensor.arange(0, 1, 0, DType.FLOAT32), "arange", "step");
 
             assertValues(new double[] {0, 0.25, 0.5, 0.75, 1}, Tensor.linspace(0, 1, 5), 0, "linspace");
