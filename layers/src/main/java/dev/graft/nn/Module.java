@@ -239,14 +239,8 @@ public abstract class Module {
         }
     }
 
-    /**
-     * Copies values from {@code state} into this model's parameters and persistent buffers
-     * (converting dtype, e.g. float16 checkpoints into float32 parameters). Every problem is
-     * collected first; when {@code strict} and there is any, nothing is loaded and a
-     * {@link StateDictException} lists them all. When not strict, matching keys load and the
-     * result reports the rest.
-     */
-    public LoadResult loadStateDict(Map<String, Tensor> state, boolean strict) {
+    /** What {@link #loadStateDict} would report for {@code state}, without changing anything. */
+    public LoadResult checkStateDict(Map<String, Tensor> state) {
         Map<String, Tensor> own = stateDict();
         List<String> missing = new ArrayList<>();
         List<String> mismatched = new ArrayList<>();
@@ -265,7 +259,19 @@ public abstract class Module {
                 unexpected.add(k);
             }
         }
-        LoadResult result = new LoadResult(List.copyOf(missing), List.copyOf(unexpected), List.copyOf(mismatched));
+        return new LoadResult(List.copyOf(missing), List.copyOf(unexpected), List.copyOf(mismatched));
+    }
+
+    /**
+     * Copies values from {@code state} into this model's parameters and persistent buffers
+     * (converting dtype, e.g. float16 checkpoints into float32 parameters). Every problem is
+     * collected first; when {@code strict} and there is any, nothing is loaded and a
+     * {@link StateDictException} lists them all. When not strict, matching keys load and the
+     * result reports the rest.
+     */
+    public LoadResult loadStateDict(Map<String, Tensor> state, boolean strict) {
+        LoadResult result = checkStateDict(state);
+        Map<String, Tensor> own = stateDict();
         if (strict && !result.isClean()) {
             throw new StateDictException("loadStateDict(" + getClass().getSimpleName() + "): " + result, result);
         }

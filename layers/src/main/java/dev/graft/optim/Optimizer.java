@@ -81,6 +81,9 @@ public abstract class Optimizer {
         for (ParamGroup g : groups) {
             addParamGroup(g);
         }
+        if (params().isEmpty()) {
+            throw new IllegalArgumentException(name() + ": got an empty parameter list");
+        }
     }
 
     /** The optimizer's name in messages and checkpoints: its class's simple name. */

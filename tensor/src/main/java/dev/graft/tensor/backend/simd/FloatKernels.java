@@ -19,10 +19,17 @@ final class FloatKernels {
     private FloatKernels() {
     }
 
-    /** Ops with a vector loop here; the rest run the typed scalar loop. */
-    static boolean vectorized(UnaryOp op) {
+    /**
+     * Ops with a vector loop here; the rest run the typed scalar loop. Transcendentals are either
+     * computed here from +, *, fma and bit operations only (exp, log and what is built on them) or
+     * left to java.lang.Math: the Vector API's own EXP/LOG/TANH/SIN/... give different last bits
+     * before and after the JIT compiles them, which made the same training step produce different
+     * losses within one run.
+     */
+    static boolean vectorized(UnaryOp op, float p0) {
         return switch (op) {
-            case SIGN, FLOOR, CEIL, ROUND -> false;
+            case SIGN, FLOOR, CEIL, ROUND, LOG1P, SIN, COS, TANH, GELU_TANH -> false;
+            case POW -> p0 == 2f;
             default -> true;
         };
     }
@@ -61,17 +68,12 @@ final class FloatKernels {
             }
             case EXP -> {
                 for (; i < ub; i += VL) {
-                    FloatVector.fromArray(S, x, xo + i).lanewise(VectorOperators.EXP).intoArray(o, oo + i);
+                    exp(FloatVector.fromArray(S, x, xo + i)).intoArray(o, oo + i);
                 }
             }
             case LOG -> {
                 for (; i < ub; i += VL) {
-                    FloatVector.fromArray(S, x, xo + i).lanewise(VectorOperators.LOG).intoArray(o, oo + i);
-                }
-            }
-            case LOG1P -> {
-                for (; i < ub; i += VL) {
-                    FloatVector.fromArray(S, x, xo + i).lanewise(VectorOperators.LOG1P).intoArray(o, oo + i);
+                    log(FloatVector.fromArray(S, x, xo + i)).intoArray(o, oo + i);
                 }
             }
             case SQRT -> {
@@ -104,21 +106,6 @@ final class FloatKernels {
                     }
                 }
             }
-            case SIN -> {
-                for (; i < ub; i += VL) {
-                    FloatVector.fromArray(S, x, xo + i).lanewise(VectorOperators.SIN).intoArray(o, oo + i);
-                }
-            }
-            case COS -> {
-                for (; i < ub; i += VL) {
-                    FloatVector.fromArray(S, x, xo + i).lanewise(VectorOperators.COS).intoArray(o, oo + i);
-                }
-            }
-            case TANH -> {
-                for (; i < ub; i += VL) {
-                    FloatVector.fromArray(S, x, xo + i).lanewise(VectorOperators.TANH).intoArray(o, oo + i);
-                }
-            }
             case SIGMOID -> {
                 for (; i < ub; i += VL) {
                     sigmoid(FloatVector.fromArray(S, x, xo + i)).intoArray(o, oo + i);
@@ -143,14 +130,6 @@ final class FloatKernels {
                     v.mul(0.5f).mul(erf(v.mul(invSqrt2)).add(1f)).intoArray(o, oo + i);
                 }
             }
-            case GELU_TANH -> {
-                float k = (float) Math.sqrt(2 / Math.PI);
-                for (; i < ub; i += VL) {
-                    FloatVector v = FloatVector.fromArray(S, x, xo + i);
-                    FloatVector inner = v.mul(v).mul(v).mul(0.044715f).add(v).mul(k);
-                    v.mul(0.5f).mul(inner.lanewise(VectorOperators.TANH).add(1f)).intoArray(o, oo + i);
-                }
-            }
             case ERF -> {
                 for (; i < ub; i += VL) {
                     erf(FloatVector.fromArray(S, x, xo + i)).intoArray(o, oo + i);
@@ -167,7 +146,7 @@ final class FloatKernels {
 
     /** 1 / (1 + exp(-x)); exp overflows to +inf for very negative x, which gives the correct 0. */
     private static FloatVector sigmoid(FloatVector v) {
-        return FloatVector.broadcast(S, 1f).div(v.neg().lanewise(VectorOperators.EXP).add(1f));
+        return FloatVector.broadcast(S, 1f).div(exp(v.neg()).add(1f));
     }
 
     /**
@@ -183,7 +162,7 @@ final class FloatKernels {
                 .mul(t).add(-0.284496736f)
                 .mul(t).add(0.254829592f)
                 .mul(t);
-        FloatVector far = poly.mul(ax.mul(ax).neg().lanewise(VectorOperators.EXP)).neg().add(1f);
+        FloatVector far = poly.mul(exp(ax.mul(ax).neg())).neg().add(1f);
         far = far.blend(far.neg(), x.compare(VectorOperators.LT, 0f));
         // Taylor: 2/sqrt(pi) * (x - x^3/3 + x^5/10 - x^7/42 + x^9/216 - x^11/1320)
         FloatVector x2 = x.mul(x);
@@ -200,7 +179,7 @@ final class FloatKernels {
     /** o = a op b for the arithmetic ops; sa/sb are 1 (vector) or 0 (one broadcast value). */
     static boolean arithmetic(BinaryOp op) {
         return switch (op) {
-            case ADD, SUB, MUL, DIV, MAX, MIN, POW -> true;
+            case ADD, SUB, MUL, DIV, MAX, MIN -> true;
             default -> false;
         };
     }
@@ -457,4 +436,70 @@ final class FloatKernels {
             idx[oo + i] = bj;
         }
     }
+
+    private static final jdk.incubator.vector.VectorSpecies<Integer> SI = jdk.incubator.vector.IntVector.SPECIES_PREFERRED;
+    private static final float LOG2E = 1.44269504088896341f;
+    private static final float LN2_HI = 0.693359375f;
+    private static final float LN2_LO = -2.12194440e-4f;
+
+    /**
+     * e^x from +, *, fma and exponent bits only, so every execution mode gives the same bits:
+     * x = n ln2 + r with |r| &lt;= ln2/2 (Cody-Waite split of ln2), e^r by its degree-7 Taylor
+     * polynomial (truncation below 1e-8 relative), times 2^n built in the exponent field (in two
+     * factors, so subnormal results are right). Below -104 gives 0; above ln(FLT_MAX) +inf; NaN stays NaN.
+     */
+    static FloatVector exp(FloatVector x) {
+        FloatVector xc = x.max(-104f).min(88.8f);
+        FloatVector t = xc.mul(LOG2E);
+        FloatVector half = FloatVector.broadcast(S, 0.5f).blend(-0.5f, t.compare(VectorOperators.LT, 0f));
+        jdk.incubator.vector.IntVector n = (jdk.incubator.vector.IntVector) t.add(half).convertShape(VectorOperators.F2I, SI, 0);
+        FloatVector nf = (FloatVector) n.convertShape(VectorOperators.I2F, S, 0);
+        FloatVector r = nf.fma(FloatVector.broadcast(S, -LN2_HI), xc);
+        r = nf.fma(FloatVector.broadcast(S, -LN2_LO), r);
+        FloatVector p = r.fma(FloatVector.broadcast(S, 1f / 5040f), FloatVector.broadcast(S, 1f / 720f));
+        p = p.fma(r, FloatVector.broadcast(S, 1f / 120f));
+        p = p.fma(r, FloatVector.broadcast(S, 1f / 24f));
+        p = p.fma(r, FloatVector.broadcast(S, 1f / 6f));
+        p = p.fma(r, FloatVector.broadcast(S, 0.5f));
+        p = p.fma(r, FloatVector.broadcast(S, 1f));
+        p = p.fma(r, FloatVector.broadcast(S, 1f));
+        // 2^n as two normal factors, so results in the subnormal range round once, at the last multiply
+        jdk.incubator.vector.IntVector n1 = n.lanewise(VectorOperators.ASHR, 1);
+        jdk.incubator.vector.IntVector n2 = n.sub(n1);
+        FloatVector s1 = n1.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+        FloatVector s2 = n2.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+        FloatVector res = p.mul(s1).mul(s2);
+        res = res.blend(0f, x.compare(VectorOperators.LT, -104f));
+        return res.blend(Float.POSITIVE_INFINITY, x.compare(VectorOperators.GT, 88.72284f));
+    }
+
+    /**
+     * ln x, deterministic like {@link #exp}: x = m 2^e with m in [sqrt(1/2), sqrt(2)), and
+     * ln m = 2 atanh(s), s = (m-1)/(m+1), by its series to s^11 (|s| &lt;= 0.172). Subnormals are
+     * rescaled first; 0 gives -inf, negatives NaN, +inf stays +inf.
+     */
+    static FloatVector log(FloatVector x) {
+        jdk.incubator.vector.VectorMask<Float> sub = x.compare(VectorOperators.LT, Float.MIN_NORMAL).and(x.compare(VectorOperators.GT, 0f));
+        FloatVector xs = x.blend(x.mul(8388608f), sub); // 2^23
+        jdk.incubator.vector.IntVector bits = xs.reinterpretAsInts();
+        jdk.incubator.vector.IntVector e = bits.lanewise(VectorOperators.LSHR, 23).and(0xFF).sub(127);
+        FloatVector m = bits.and(0x7FFFFF).or(0x3F800000).reinterpretAsFloats();
+        jdk.incubator.vector.VectorMask<Float> big = m.compare(VectorOperators.GT, 1.41421356f);
+        m = m.blend(m.mul(0.5f), big);
+        FloatVector ef = (FloatVector) e.convertShape(VectorOperators.I2F, S, 0);
+        ef = ef.blend(ef.add(1f), big).blend(ef.sub(23f), sub);
+        FloatVector sv = m.sub(1f).div(m.add(1f));
+        FloatVector z = sv.mul(sv);
+        FloatVector p = z.fma(FloatVector.broadcast(S, 1f / 11f), FloatVector.broadcast(S, 1f / 9f));
+        p = p.fma(z, FloatVector.broadcast(S, 1f / 7f));
+        p = p.fma(z, FloatVector.broadcast(S, 1f / 5f));
+        p = p.fma(z, FloatVector.broadcast(S, 1f / 3f));
+        p = p.fma(z, FloatVector.broadcast(S, 1f));
+        FloatVector lnm = sv.mul(2f).mul(p);
+        FloatVector res = ef.fma(FloatVector.broadcast(S, LN2_HI), ef.fma(FloatVector.broadcast(S, LN2_LO), lnm));
+        res = res.blend(Float.NEGATIVE_INFINITY, x.compare(VectorOperators.EQ, 0f));
+        res = res.blend(Float.NaN, x.compare(VectorOperators.LT, 0f).or(x.test(VectorOperators.IS_NAN)));
+        return res.blend(Float.POSITIVE_INFINITY, x.compare(VectorOperators.EQ, Float.POSITIVE_INFINITY));
+    }
+
 }

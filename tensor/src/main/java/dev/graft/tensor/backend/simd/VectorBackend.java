@@ -44,7 +44,7 @@ public final class VectorBackend extends ScalarBackend {
         int so = loop.innerStride(1);
         float f0 = (float) p0;
         float f1 = (float) p1;
-        boolean vec = sx == 1 && so == 1 && FloatKernels.vectorized(op);
+        boolean vec = sx == 1 && so == 1 && FloatKernels.vectorized(op, f0);
         loop.forEach(2, (base, len) -> {
             if (vec) {
                 FloatKernels.unary(op, f0, f1, xa, base[0], oa, base[1], len);
