@@ -1,0 +1,235 @@
+package dev.graft.nativeblas.cuda;
+
+import dev.graft.nativeblas.GemmArgs;
+import dev.graft.nativeblas.NativeLibraries;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SymbolLookup;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.lang.ref.Reference;
+
+/**
+ * A cuBLAS handle ({@code cublasCreate_v2}) and the GEMM calls on device buffers. Calls are
+ * phrased row-major, like CBLAS and the rest of Graft, and checked in Java first ({@link GemmArgs});
+ * cuBLAS is column-major, so a row-major {@code C = op(A) op(B)} is issued as the column-major
+ * {@code C^T = op(B)^T op(A)^T}: operands swap places, no data moves. Close the handle when done
+ * ({@code cublasDestroy_v2}). A handle is not for concurrent use from several threads.
+ */
+public final class CublasHandle implements AutoCloseable {
+    static final int OP_N = 0;
+    static final int OP_T = 1;
+    static final int DEFAULT_MATH = 0;
+    static final int TF32_TENSOR_OP_MATH = 3;
+
+    /** The cuBLAS functions, bound once per library. */
+    static final class Api {
+        private static final Linker LINKER = Linker.nativeLinker();
+        private static final ValueLayout.OfInt I = ValueLayout.JAVA_INT;
+        private static final ValueLayout.OfLong L = ValueLayout.JAVA_LONG;
+        private static final ValueLayout P = ValueLayout.ADDRESS;
+
+        final String location;
+        final MethodHandle create;
+        final MethodHandle destroy;
+        final MethodHandle sgemm;
+        final MethodHandle sgemmStridedBatched;
+        final MethodHandle setMathMode;
+        final MethodHandle getProperty;
+        final MethodHandle statusName;
+
+        Api(String location, SymbolLookup l) {
+            this.location = location;
+            create = h(l, "cublasCreate_v2", FunctionDescriptor.of(I, P));
+            destroy = h(l, "cublasDestroy_v2", FunctionDescriptor.of(I, P));
+            sgemm = h(l, "cublasSgemm_v2", FunctionDescriptor.of(I, P, I, I, I, I, I, P, P, I, P, I, P, P, I));
+            sgemmStridedBatched = h(l, "cublasSgemmStridedBatched",
+                    FunctionDescriptor.of(I, P, I, I, I, I, I, P, P, I, L, P, I, L, P, P, I, L, I));
+            setMathMode = h(l, "cublasSetMathMode", FunctionDescriptor.of(I, P, I));
+            getProperty = h(l, "cublasGetProperty", FunctionDescriptor.of(I, I, P));
+            statusName = l.find("cublasGetStatusName").map(s -> LINKER.downcallHandle(s, FunctionDescriptor.of(P, I))).orElse(null);
+        }
+
+        private static MethodHandle h(SymbolLookup l, String name, FunctionDescriptor fd) {
+            return LINKER.downcallHandle(l.find(name).orElseThrow(() -> new IllegalStateException("libcublas has no " + name)), fd);
+        }
+
+        void check(String call, int status) {
+            if (status != 0) {
+                throw new CudaException(call, status, name(status), "");
+            }
+        }
+
+        String name(int status) {
+            if (statusName != null) {
+                try {
+                    return NativeLibraries.cString((MemorySegment) statusName.invokeExact(status));
+                } catch (Throwable ignored) {
+                    // fall back to the table
+                }
+            }
+            return switch (status) {
+                case 1 -> "CUBLAS_STATUS_NOT_INITIALIZED";
+                case 3 -> "CUBLAS_STATUS_ALLOC_FAILED";
+                case 7 -> "CUBLAS_STATUS_INVALID_VALUE";
+                case 8 -> "CUBLAS_STATUS_ARCH_MISMATCH";
+                case 11 -> "CUBLAS_STATUS_MAPPING_ERROR";
+                case 13 -> "CUBLAS_STATUS_EXECUTION_FAILED";
+                case 14 -> "CUBLAS_STATUS_INTERNAL_ERROR";
+                case 15 -> "CUBLAS_STATUS_NOT_SUPPORTED";
+                default -> "cublasStatus " + status;
+            };
+        }
+
+        /** major.minor.patch from cublasGetProperty. */
+        String version() {
+            try (Arena a = Arena.ofConfined()) {
+                MemorySegment v = a.allocate(I);
+                int[] parts = new int[3];
+                for (int i = 0; i < 3; i++) {
+                    check("cublasGetProperty(" + i + ")", (int) getProperty.invokeExact(i, v));
+                    parts[i] = v.get(I, 0);
+                }
+                return parts[0] + "." + parts[1] + "." + parts[2];
+            } catch (Throwable t) {
+                return "(version unknown: " + t.getMessage() + ")";
+            }
+        }
+    }
+
+    private final Api api;
+    private final MemorySegment handle;
+    private boolean closed;
+
+    CublasHandle(Api api) {
+        this.api = api;
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment out = a.allocate(ValueLayout.ADDRESS);
+            api.check("cublasCreate_v2", (int) api.create.invokeExact(out));
+            this.handle = out.get(ValueLayout.ADDRESS, 0);
+        } catch (CudaException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException("cublasCreate_v2 failed", t);
+        }
+    }
+
+    private MemorySegment handle() {
+        if (closed) {
+            throw new IllegalStateException("cuBLAS handle is closed");
+        }
+        return handle;
+    }
+
+    /** TF32 tensor-core math for float32 GEMM (about 10 mantissa bits in the products) or the default full float32. */
+    public void setTf32(boolean on) {
+        try {
+            api.check("cublasSetMathMode(" + (on ? "TF32_TENSOR_OP" : "DEFAULT") + ")",
+                    (int) api.setMathMode.invokeExact(handle(), on ? TF32_TENSOR_OP_MATH : DEFAULT_MATH));
+        } catch (CudaException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException("cublasSetMathMode failed", t);
+        }
+    }
+
+    /**
+     * Row-major {@code C = alpha op(A) op(B) + beta C} on device buffers (offsets and leading
+     * dimensions in elements); asynchronous like every cuBLAS call: synchronise or copy back to wait.
+     */
+    public void sgemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
+                      DeviceBuffer a, long aOff, int lda, DeviceBuffer b, long bOff, int ldb,
+                      float beta, DeviceBuffer c, long cOff, int ldc) {
+        String call = "cublasSgemm_v2";
+        GemmArgs.check(call, transA, transB, m, n, k, a.floats(), aOff, lda, b.floats(), bOff, ldb, c.floats(), cOff, ldc);
+        if (m == 0 || n == 0) {
+            return;
+        }
+        try (Arena ar = Arena.ofConfined()) {
+            int status = (int) api.sgemm.invokeExact(handle(), transB ? OP_T : OP_N, transA ? OP_T : OP_N, n, m, k,
+                    ar.allocateFrom(ValueLayout.JAVA_FLOAT, alpha), ptr(b, bOff), ldb, ptr(a, aOff), lda,
+                    ar.allocateFrom(ValueLayout.JAVA_FLOAT, beta), ptr(c, cOff), ldc);
+            api.check(call + "(M=" + m + ", N=" + n + ", K=" + k + ")", status);
+        } catch (CudaException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(call + " failed", t);
+        } finally {
+            Reference.reachabilityFence(a);
+            Reference.reachabilityFence(b);
+            Reference.reachabilityFence(c);
+        }
+    }
+
+    /**
+     * {@code batches} row-major products; batch i reads A at {@code aOff + i * strideA} and so on
+     * (a stride of 0 reuses one operand for every batch).
+     */
+    public void sgemmStridedBatched(boolean transA, boolean transB, int m, int n, int k, float alpha,
+                                    DeviceBuffer a, long aOff, int lda, long strideA,
+                                    DeviceBuffer b, long bOff, int ldb, long strideB,
+                                    float beta, DeviceBuffer c, long cOff, int ldc, long strideC, int batches) {
+        String call = "cublasSgemmStridedBatched";
+        checkBatched(call, transA, transB, m, n, k, a.floats(), aOff, lda, strideA, b.floats(), bOff, ldb, strideB,
+                c.floats(), cOff, ldc, strideC, batches);
+        if (m == 0 || n == 0 || batches == 0) {
+            return;
+        }
+        try (Arena ar = Arena.ofConfined()) {
+            int status = (int) api.sgemmStridedBatched.invokeExact(handle(), transB ? OP_T : OP_N, transA ? OP_T : OP_N,
+                    n, m, k, ar.allocateFrom(ValueLayout.JAVA_FLOAT, alpha), ptr(b, bOff), ldb, strideB, ptr(a, aOff), lda, strideA,
+                    ar.allocateFrom(ValueLayout.JAVA_FLOAT, beta), ptr(c, cOff), ldc, strideC, batches);
+            api.check(call + "(M=" + m + ", N=" + n + ", K=" + k + ", batches=" + batches + ")", status);
+        } catch (CudaException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(call + " failed", t);
+        } finally {
+            Reference.reachabilityFence(a);
+            Reference.reachabilityFence(b);
+            Reference.reachabilityFence(c);
+        }
+    }
+
+    /** The checks of a strided batched call: non-negative strides and counts, and the first and last batch in bounds. */
+    static void checkBatched(String call, boolean transA, boolean transB, int m, int n, int k,
+                             long aLen, long aOff, int lda, long strideA, long bLen, long bOff, int ldb, long strideB,
+                             long cLen, long cOff, int ldc, long strideC, int batches) {
+        if (batches < 0 || strideA < 0 || strideB < 0 || strideC < 0) {
+            throw new IllegalArgumentException(call + ": batch count and strides must be >= 0, got batches = " + batches
+                    + ", strideA = " + strideA + ", strideB = " + strideB + ", strideC = " + strideC);
+        }
+        GemmArgs.check(call, transA, transB, m, n, k, aLen, aOff, lda, bLen, bOff, ldb, cLen, cOff, ldc);
+        if (batches > 1) {
+            long last = batches - 1L;
+            GemmArgs.check(call + " (batch " + last + ")", transA, transB, m, n, k, aLen, aOff + last * strideA, lda,
+                    bLen, bOff + last * strideB, ldb, cLen, cOff + last * strideC, ldc);
+            if (strideC < (long) (m - 1) * ldc + n && m > 0 && n > 0) {
+                throw new IllegalArgumentException(call + ": strideC = " + strideC + " makes the outputs of consecutive batches overlap"
+                        + " (each needs " + ((long) (m - 1) * ldc + n) + " elements)");
+            }
+        }
+    }
+
+    private static MemorySegment ptr(DeviceBuffer d, long off) {
+        return MemorySegment.ofAddress(d.address() + 4 * off);
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        try {
+            api.check("cublasDestroy_v2", (int) api.destroy.invokeExact(handle));
+        } catch (CudaException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException("cublasDestroy_v2 failed", t);
+        }
+    }
+}
