@@ -66,7 +66,7 @@ public class BlasBench {
     /** [m, k] @ [k, n] tensors ("MxKxN"), or a batch of them ("BxMxKxN"). */
     @State(Scope.Benchmark)
     public static class Product {
-        @Param({"4x4x4", "8x8x8", "16x16x16", "32x32x32", "64x64x64", "128x128x128", "256x256x256", "512x512x512",
+        @Param({"2x2x2", "4x4x4", "8x8x8", "16x16x16", "32x32x32", "64x64x64", "128x128x128", "256x256x256", "512x512x512",
             "1x1024x1024", "4x1024x1024", "16x1024x1024", "1024x1024x1", "512x16x512", "128x384x1536",
             "64x32x32x32", "96x128x64x128"})
         public String shape;

@@ -18,8 +18,9 @@ import java.util.Optional;
  * The Java backend with matrix products handed to a CBLAS library. Every primitive is delegated
  * to the pure-Java backend ({@code java-simd}, or {@code scalar} without the Vector API) except
  * {@link #matmul} in float32/float64 where BLAS measured faster ({@link #auto}: from M*N*K =
- * {@value #DEFAULT_CROSSOVER} up, except batches of small products, which the Java kernel runs in
- * parallel, and few-row products on one thread). {@code -Dgraft.matmul=java|blas} forces a path.
+ * {@value #DEFAULT_CROSSOVER} up, except a thin inner dimension, batches of mid-size products,
+ * which the Java kernel runs in parallel, and few-row products on one thread).
+ * {@code -Dgraft.matmul=java|blas} forces a path.
  *
  * <p>Operands go to BLAS without a copy when each matrix is row-major or column-major with unit
  * stride in one dimension (a transposed view becomes {@code CblasTrans}); any other layout
@@ -38,11 +39,11 @@ public final class BlasBackend implements Backend {
     public static final String CROSSOVER_PROPERTY = "graft.blas.crossover";
     /**
      * The smallest M*N*K that goes to BLAS by default. Measured with BlasBench on a 2-core AMD EPYC
-     * (Zen 4), OpenBLAS 0.3.31 (Cooperlake kernels) against java-simd as of November 2026: the two
-     * tie at 2^3 and 4^3, and BLAS is faster from 8^3 up (8^3: 0.37 vs 0.50 us per Tensor.matmul;
-     * 64^3: 6.0 vs 8.8 us). Re-measure when the Java GEMM changes (kernels-native/bench/run-blas-bench.sh).
+     * (Zen 4), OpenBLAS 0.3.31 (Cooperlake kernels) against java-simd as of 26 November 2026: the
+     * two tie at 2^3, BLAS is faster from 4^3 up (0.32 vs 0.48 us per Tensor.matmul). Re-measure
+     * when the Java GEMM changes (kernels-native/bench/run-blas-bench.sh).
      */
-    public static final long DEFAULT_CROSSOVER = 8L * 8 * 8;
+    public static final long DEFAULT_CROSSOVER = 4L * 4 * 4;
 
     private final Cblas blas;
     private final Backend java;
@@ -129,16 +130,21 @@ public final class BlasBackend implements Backend {
     }
 
     /**
-     * The measured rule (docs/ARCHITECTURE.md, "Native BLAS"; numbers in bench/RESULTS.md):
+     * The measured rule (docs/ARCHITECTURE.md, "Native BLAS and CUDA"; numbers in bench/RESULTS.md),
+     * per {@code Tensor.matmul} on 2 threads unless noted; the first rule that matches decides:
      * <ol>
-     *   <li>below {@code crossover} (M*N*K) Java: the difference is a few tens of ns either way;</li>
-     *   <li>a batch of at least {@code threads} products of under 2^24 flops each: Java, whose GEMM
-     *       runs the batches in parallel, where BLAS would run them one after another (96 x
-     *       [128 x 64] @ [64 x 128]: Java 2.1 ms, BLAS 3.7 ms on 2 threads);</li>
-     *   <li>on one thread, few rows (M &lt;= 16) against a big right operand (K*N &gt;= 2^16): Java,
-     *       which streams B once where OpenBLAS packs all of B first (1 x 1024 @ 1024 x 1024: Java
-     *       0.17 ms, BLAS 0.46 ms; with 2 threads BLAS wins, 0.23 vs 0.35 ms);</li>
-     *   <li>everything else BLAS: from 8^3 up it was faster in every shape measured.</li>
+     *   <li>M*N*K below {@code crossover} (64): Java; at 2^3 the two tie (0.36 us, all overhead);</li>
+     *   <li>a thin inner dimension, K &lt;= 32 with M*N &gt;= 2^16: Java (512 x 16 @ 16 x 512: Java
+     *       0.23 ms, BLAS 0.40-0.49 ms; 1024 x 16 @ 16 x 1024: 0.63 vs 1.72 ms);</li>
+     *   <li>a batch of at least {@code threads} (&gt; 1) products of 2^18 &lt; M*N*K &lt; 2^23 each:
+     *       Java, which runs the batches in parallel, where OpenBLAS threads (and synchronises)
+     *       every call (96 x [128 x 64] @ [64 x 128]: Java 2.6 ms, BLAS 4.7 ms); smaller products
+     *       run single-threaded in OpenBLAS and win (64 x 32^3: BLAS 0.06 ms, Java 0.16 ms);</li>
+     *   <li>on one thread, M &lt;= 16 against K*N &gt;= 2^16: Java, which streams B once where
+     *       OpenBLAS packs all of B first (1 x 1024 @ 1024 x 1024 on 1 thread: Java 0.17 ms, BLAS
+     *       0.46 ms; on 2 threads BLAS wins, 0.26 vs 0.34 ms);</li>
+     *   <li>everything else: BLAS (4^3: 0.32 vs 0.48 us; 64^3: 6.6 vs 8.7 us; 256^3: 0.21 vs 0.43 ms;
+     *       512^3 ties; 1024 x 1024 @ 1024 x 1: 0.14 vs 1.75 ms).</li>
      * </ol>
      */
     boolean auto(int batches, int m, int n, int k, int threads) {
@@ -146,7 +152,10 @@ public final class BlasBackend implements Backend {
         if (mnk < crossover) {
             return false;
         }
-        if (threads > 1 && batches >= threads && 2 * mnk < (1L << 24)) {
+        if (k <= 32 && (long) m * n >= (1L << 16)) {
+            return false;
+        }
+        if (threads > 1 && batches >= threads && mnk > (1L << 18) && mnk < (1L << 23)) {
             return false;
         }
         if (threads == 1 && m <= 16 && (long) k * n >= (1L << 16)) {
@@ -167,7 +176,7 @@ public final class BlasBackend implements Backend {
         String route = switch (path) {
             case JAVA -> "matmul forced to " + java.name() + " by -D" + PATH_PROPERTY + "=java";
             case BLAS -> "float32/float64 matmul forced to BLAS by -D" + PATH_PROPERTY + "=blas";
-            case AUTO -> "float32/float64 matmul with M*N*K >= " + crossover + " (except batched and one-thread row-vector shapes)";
+            case AUTO -> "float32/float64 matmul with M*N*K >= " + crossover + " (except thin-K, mid-size batched and one-thread row-vector shapes)";
         };
         return lib + " (" + core + Math.max(blas.threads(), 0) + " threads) for " + route + "; everything else "
                 + java.name();

@@ -76,10 +76,12 @@ public final class BlasBackendProvider implements BackendProvider {
             case AUTO -> {
                 sb.append("float32/float64 -> cblas_sgemm/dgemm when M*N*K >= ").append(b.crossover())
                         .append(b.crossover() == BlasBackend.DEFAULT_CROSSOVER ? " (measured)" : " (-D" + BlasBackend.CROSSOVER_PROPERTY + ")")
-                        .append(", except -> Java: batches of >= threads products under 2^24 flops each, and with one thread")
-                        .append(" M <= 16 against K*N >= 2^16; force with -D").append(BlasBackend.PATH_PROPERTY).append("=java|blas\n")
+                        .append(", except -> Java: K <= 32 with M*N >= 2^16; a batch of >= threads products with")
+                        .append(" 2^18 < M*N*K < 2^23; with one thread M <= 16 against K*N >= 2^16. Force with -D")
+                        .append(BlasBackend.PATH_PROPERTY).append("=java|blas\n")
                         .append("          with ").append(Parallel.threads()).append(" threads:");
-                int[][] shapes = {{1, 4, 4, 4}, {1, 8, 8, 8}, {1, 1024, 1024, 1024}, {1, 1, 1024, 1024}, {96, 128, 64, 128}, {4, 512, 512, 512}};
+                int[][] shapes = {{1, 2, 2, 2}, {1, 4, 4, 4}, {1, 1024, 1024, 1024}, {1, 512, 16, 512}, {1, 1, 1024, 1024},
+                    {64, 32, 32, 32}, {96, 128, 64, 128}};
                 for (int i = 0; i < shapes.length; i++) {
                     int[] x = shapes[i];
                     sb.append(i == 0 ? " " : ", ").append(x[0] == 1 ? "" : x[0] + " x ").append(x[1]).append('x').append(x[2]).append('x')

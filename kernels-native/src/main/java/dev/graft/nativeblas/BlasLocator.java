@@ -3,6 +3,7 @@ package dev.graft.nativeblas;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SymbolLookup;
 import java.net.JarURLConnection;
 import java.net.URL;
@@ -151,19 +152,22 @@ final class BlasLocator {
         } else {
             lookup = NativeLibraries.openByName(value)
                     .orElseThrow(() -> new NotFound(where + ": the dynamic linker cannot open it: " + NativeLibraries.why(value)));
-            location = value + " (dynamic linker search)";
+            location = value;
         }
         if (lookup.find("cblas_sgemm").isEmpty()) {
             throw new NotFound(where + ": opens, but exports no cblas_sgemm (not a CBLAS library)");
         }
+        location = NativeLibraries.fileOf(lookup.find("cblas_sgemm").get()).orElse(location);
         return new Found(lookup, location, "named by " + where);
     }
 
     private static Optional<Found> system() {
         for (String name : SYSTEM_NAMES) {
             Optional<SymbolLookup> l = NativeLibraries.openByName(name);
-            if (l.isPresent() && l.get().find("cblas_sgemm").isPresent()) {
-                return Optional.of(new Found(l.get(), name + " (dynamic linker search)", "system"));
+            Optional<MemorySegment> sgemm = l.flatMap(x -> x.find("cblas_sgemm"));
+            if (sgemm.isPresent()) {
+                String file = NativeLibraries.fileOf(sgemm.get()).orElse(name);
+                return Optional.of(new Found(l.get(), file, "system, " + name + " found by the dynamic linker"));
             }
         }
         return Optional.empty();

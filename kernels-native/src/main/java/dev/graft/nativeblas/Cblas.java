@@ -27,6 +27,7 @@ import java.util.logging.Logger;
  * library is bound and again before a call if {@link Parallel#setThreads} changed it since, so the
  * BLAS threads and the Java kernel pool never both try to use every core.
  */
+@SuppressWarnings("restricted") // binding native code is what this class is for
 public final class Cblas {
     private static final Logger LOG = Logger.getLogger(Cblas.class.getName());
     private static final Linker LINKER = Linker.nativeLinker();

@@ -18,6 +18,7 @@ import java.util.Optional;
  * Libraries stay loaded for the life of the JVM ({@link Arena#global()}): native code may keep
  * threads and state, and unloading a BLAS is never worth the risk.
  */
+@SuppressWarnings("restricted") // binding native code is what this class is for
 public final class NativeLibraries {
     private static final int RTLD_LAZY = 1;
 
@@ -72,6 +73,34 @@ public final class NativeLibraries {
             }
         } catch (Throwable t) {
             return "the dynamic linker gave no reason (" + t + ")";
+        }
+    }
+
+    /**
+     * The file a symbol was loaded from ({@code dladdr}), e.g. the path the dynamic linker chose for
+     * a library opened by name; empty when the C library cannot say.
+     */
+    public static Optional<String> fileOf(MemorySegment symbol) {
+        try {
+            Linker linker = Linker.nativeLinker();
+            Optional<MemorySegment> dladdr = linker.defaultLookup().find("dladdr");
+            if (dladdr.isEmpty()) {
+                return Optional.empty();
+            }
+            MethodHandle h = linker.downcallHandle(dladdr.get(),
+                    FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS));
+            try (Arena arena = Arena.ofConfined()) {
+                // Dl_info: const char *dli_fname; void *dli_fbase; const char *dli_sname; void *dli_saddr
+                MemorySegment info = arena.allocate(ValueLayout.ADDRESS.byteSize() * 4, ValueLayout.ADDRESS.byteAlignment());
+                int ok = (int) h.invoke(symbol, info);
+                if (ok == 0) {
+                    return Optional.empty();
+                }
+                String f = cString(info.get(ValueLayout.ADDRESS, 0));
+                return f.isEmpty() ? Optional.empty() : Optional.of(f);
+            }
+        } catch (Throwable t) {
+            return Optional.empty();
         }
     }
 

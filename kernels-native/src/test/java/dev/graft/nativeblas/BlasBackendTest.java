@@ -120,19 +120,22 @@ class BlasBackendTest {
 
     @Test
     void autoRoutesByTheMeasuredRule() {
-        assertTrue(!AUTO.usesBlas(4, 4, 4), "below the crossover");
-        assertTrue(AUTO.usesBlas(8, 8, 8));
+        assertTrue(!AUTO.usesBlas(2, 2, 2), "below the crossover");
+        assertTrue(AUTO.usesBlas(4, 4, 4));
         assertTrue(AUTO.auto(1, 1024, 1024, 1024, 2));
-        assertTrue(!AUTO.auto(96, 128, 128, 64, 2), "a batch of small products: Java runs them in parallel");
+        assertTrue(!AUTO.auto(1, 512, 512, 16, 2), "thin inner dimension: Java");
+        assertTrue(AUTO.auto(1, 512, 512, 64, 2));
+        assertTrue(!AUTO.auto(96, 128, 128, 64, 2), "a batch of mid-size products: Java runs them in parallel");
         assertTrue(AUTO.auto(96, 128, 128, 64, 1), "... unless there is one thread");
+        assertTrue(AUTO.auto(64, 32, 32, 32, 2), "a batch of small products: single-threaded BLAS calls win");
         assertTrue(AUTO.auto(4, 512, 512, 512, 2), "a batch of big products");
         assertTrue(!AUTO.auto(1, 1, 1024, 1024, 1), "one thread, one row against a big B: Java");
         assertTrue(AUTO.auto(1, 1, 1024, 1024, 2));
         assertTrue(AUTO.auto(1, 1024, 1, 1024, 1), "matrix @ vector: BLAS");
         long before = BLAS.nativeCalls();
-        Tensor tiny = randn(60, DType.FLOAT32, 4, 4);
+        Tensor tiny = randn(60, DType.FLOAT32, 2, 2);
         Backends.with(AUTO, () -> tiny.matmul(tiny));
-        assertEquals(before, BLAS.nativeCalls(), "4^3 stays in Java");
+        assertEquals(before, BLAS.nativeCalls(), "2^3 stays in Java");
         Tensor big = randn(61, DType.FLOAT32, 128, 128);
         Backends.with(AUTO, () -> big.matmul(big));
         assertEquals(before + 1, BLAS.nativeCalls(), "128^3 goes to BLAS");

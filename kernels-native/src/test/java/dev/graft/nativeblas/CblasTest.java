@@ -17,7 +17,7 @@ class CblasTest {
 
     @Test
     void aLibraryIsFoundAndDescribesItself() {
-        // CI has no system BLAS: this is the OpenBLAS extracted from org.bytedeco:openblas
+        // on CI (no system BLAS) this is the OpenBLAS extracted from org.bytedeco:openblas
         assertTrue(Cblas.unavailableReason().isEmpty(), Cblas.unavailableReason());
         assertFalse(BLAS.location().isEmpty());
         if (BLAS.location().contains("openblas")) {

@@ -19,6 +19,7 @@ import java.lang.ref.Reference;
  * {@code C^T = op(B)^T op(A)^T}: operands swap places, no data moves. Close the handle when done
  * ({@code cublasDestroy_v2}). A handle is not for concurrent use from several threads.
  */
+@SuppressWarnings("restricted") // binding native code is what this class is for
 public final class CublasHandle implements AutoCloseable {
     static final int OP_N = 0;
     static final int OP_T = 1;

@@ -106,6 +106,12 @@ final class CudaLibraries {
                 }
             }
         }
-        return NativeLibraries.openByName(name).map(l -> new Lib(name + " (dynamic linker search)", l));
+        return NativeLibraries.openByName(name).map(l -> new Lib(l.find(probeSymbol(name)).flatMap(NativeLibraries::fileOf)
+                .orElse(name + " (dynamic linker search)"), l));
+    }
+
+    /** A function every version of the library exports, to ask the dynamic linker where it came from. */
+    private static String probeSymbol(String libraryName) {
+        return libraryName.startsWith("libcublas") ? "cublasCreate_v2" : "cudaGetDeviceCount";
     }
 }

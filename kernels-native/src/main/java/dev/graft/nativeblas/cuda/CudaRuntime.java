@@ -17,6 +17,7 @@ import java.lang.invoke.MethodHandle;
  * pass the array itself to {@code cudaMemcpy} (a critical downcall with heap access), so there is
  * no intermediate native copy; the garbage collector waits for the copy to finish.
  */
+@SuppressWarnings("restricted") // binding native code is what this class is for
 public final class CudaRuntime {
     private static final Linker LINKER = Linker.nativeLinker();
     static final int HOST_TO_DEVICE = 1;
