@@ -1245,11 +1245,32 @@ public final class Tensor {
     }
 
     public Tensor maxPool1d(int kernel, int stride, int padding, int dilation) {
+        checkPool1d("maxPool1d", kernel, stride, padding, dilation);
         return unsqueeze(-2).maxPool2d(new int[] {1, kernel}, new int[] {1, stride}, new int[] {0, padding}, new int[] {1, dilation}).squeeze(-2);
     }
 
     public Tensor avgPool1d(int kernel, int stride, int padding, boolean countIncludePad) {
+        checkPool1d("avgPool1d", kernel, stride, padding, 1);
         return unsqueeze(-2).avgPool2d(new int[] {1, kernel}, new int[] {1, stride}, new int[] {0, padding}, countIncludePad).squeeze(-2);
+    }
+
+    /** 1-D pooling runs as 2-D pooling of height 1; its arguments are checked here so errors speak 1-D. */
+    private void checkPool1d(String op, int kernel, int stride, int padding, int dilation) {
+        if (shape.length != 2 && shape.length != 3) {
+            throw new TensorShapeException(op + ": input must be [N, C, L] or [C, L], got " + Shape.str(shape));
+        }
+        if (kernel < 1 || stride < 1 || dilation < 1 || padding < 0) {
+            throw new IllegalArgumentException(op + ": kernel " + kernel + ", stride " + stride + " and dilation " + dilation
+                    + " must be >= 1 and padding " + padding + " >= 0");
+        }
+        if (padding > kernel / 2) {
+            throw new IllegalArgumentException(op + ": padding " + padding + " must be at most half the kernel " + kernel);
+        }
+        int length = shape[shape.length - 1];
+        if (length + 2 * padding < dilation * (kernel - 1) + 1) {
+            throw new TensorShapeException(op + ": kernel of size " + kernel + " (dilation " + dilation + ") does not fit the input length "
+                    + length + " with padding " + padding + " (shape " + Shape.str(shape) + ")");
+        }
     }
 
     /**

@@ -66,6 +66,15 @@ class TorchParityTest {
         assertTrue(e.getMessage().startsWith("conv1d:") && e.getMessage().contains("[1, 2, 5]"), e.getMessage());
     }
 
+    @Test
+    void oneDimensionalPoolingErrorsSpeakOneDimensional() {
+        TensorShapeException e = assertThrows(TensorShapeException.class, () -> Tensor.ones(1, 2, 3).maxPool1d(5, 1, 0, 1));
+        assertTrue(e.getMessage().startsWith("maxPool1d:") && e.getMessage().contains("length 3"), e.getMessage());
+        IllegalArgumentException s = assertThrows(IllegalArgumentException.class, () -> Tensor.ones(1, 2, 8).avgPool1d(2, 0, 0, true));
+        assertTrue(s.getMessage().startsWith("avgPool1d:"), s.getMessage());
+        assertEquals(4, Tensor.ones(1, 2, 8).maxPool1d(2, 2, 0, 1).size(-1));
+    }
+
     private static void assertMessage(Runnable r, String op) {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, r::run);
         assertTrue(e.getMessage() != null && e.getMessage().startsWith(op), "message names " + op + ": " + e.getMessage());
