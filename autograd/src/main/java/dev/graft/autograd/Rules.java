@@ -355,7 +355,7 @@ final class Rules {
         int[] shape = n.input(0).shape();
         Tensor r = g;
         if (!keepdim) {
-            boolean[] mask = reducedMask(axes, shape.length);
+            boolean[] mask = dev.graft.tensor.Shape.axisMask("sum", axes, shape.length);
             int[] kept = new int[shape.length];
             for (int i = 0; i < shape.length; i++) {
                 kept[i] = mask[i] ? 1 : shape[i];
@@ -363,17 +363,6 @@ final class Rules {
             r = g.reshape(kept);
         }
         return r.expand(shape);
-    }
-
-    private static boolean[] reducedMask(int[] axes, int rank) {
-        boolean[] mask = new boolean[rank];
-        if (axes.length == 0) {
-            Arrays.fill(mask, true);
-        }
-        for (int a : axes) {
-            mask[a < 0 ? a + rank : a] = true;
-        }
-        return mask;
     }
 
     /** max/min over axes (values only): the gradient is shared evenly between tied extremes, as torch.amax does. */

@@ -286,26 +286,6 @@ final class FloatKernels {
         return r;
     }
 
-    /** out[r] = sum_j x[xo + r + j*rowStride] for r in [0, rows): reduction across the slow axis. */
-    static void sumColumns(float[] x, int xo, int rowStride, int rows, int n, float[] out, int oo) {
-        int r = 0;
-        int ub = S.loopBound(rows);
-        for (; r < ub; r += VL) {
-            FloatVector acc = FloatVector.zero(S);
-            for (int j = 0; j < n; j++) {
-                acc = acc.add(FloatVector.fromArray(S, x, xo + r + j * rowStride));
-            }
-            acc.intoArray(out, oo + r);
-        }
-        for (; r < rows; r++) {
-            float acc = 0;
-            for (int j = 0; j < n; j++) {
-                acc += x[xo + r + j * rowStride];
-            }
-            out[oo + r] = acc;
-        }
-    }
-
     /**
      * out[oo + i] = reduce_j x[xo + j*jStride + i] for i in [0, inner): the reduced axis is the slow
      * one, so each vector lane accumulates one output (pooling windows, batch sums).

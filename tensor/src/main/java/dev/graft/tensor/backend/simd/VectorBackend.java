@@ -255,14 +255,15 @@ public final class VectorBackend extends ScalarBackend {
             });
             return;
         }
-        if (inner == 1 && st[2] == 1 && st[0] == 1 && op == ReduceOp.SUM) {
-            // rows adjacent in memory, reduced axis strided (a transposed view): vectorise across rows
+        if (inner == 1 && st[0] == 1 && ia == null) {
+            // rows adjacent in memory, reduced axis strided (a transposed view): the same middle-axis
+            // kernel with the rows as its unit-stride "inner" axis, in chunks of rows
             int chunk = Math.max(FloatKernels.VL * 4, 256);
             int chunks = (outer + chunk - 1) / chunk;
             Parallel.forRange(chunks, Math.max(1, (1 << 14) / Math.max(1, n * chunk)), (from, to) -> {
                 for (int c = from; c < to; c++) {
                     int r0 = c * chunk;
-                    FloatKernels.sumColumns(xa, xo + r0, st[1], Math.min(chunk, outer - r0), n, oa, r0);
+                    FloatKernels.reduceMiddle(op, xa, xo + r0, st[1], n, Math.min(chunk, outer - r0), oa, r0);
                 }
             });
             return;
