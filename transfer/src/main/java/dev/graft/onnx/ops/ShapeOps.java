@@ -1,0 +1,10 @@
+package dev.graft.onnx.ops;
+
+/** ONNX ops: see {@link #register}. */
+final class ShapeOps {
+    private ShapeOps() {
+    }
+
+    static void register(OpRegistry r) {
+    }
+}
