@@ -1,38 +1,82 @@
 package dev.graft.tensor.backend.simd;
 
+import dev.graft.tensor.backend.CpuCaches;
 import dev.graft.tensor.backend.Parallel;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Single-precision GEMM, C = A * B, on the Vector API. A is packed into MR-row slivers, KC deep;
- * B is packed into NR-column panels unless its rows are unit-stride, in which case full panels
- * are read in place and only the ragged right edge is packed. A register-tiled MR x NR
- * micro-kernel of fused multiply-adds (MR = 8, NR = two vectors: 8 x 32 with AVX-512) runs over
- * them. Any strides are accepted for A and B, so transposed views never need to be materialised;
- * C is row-major with leading dimension ldc.
+ * Single-precision GEMM, C = alpha * A B + beta * C, on the Vector API, for any element strides of
+ * A and B (so every transpose combination is read in place, never materialised); C is row-major
+ * with leading dimension ldc.
  *
- * <p>Parallel over a grid of (MC rows x NCB columns) tiles of C; every element of C is summed by
- * one task in the same k order, so the result does not depend on the thread count. Packing
- * buffers are per thread and reused between calls.
+ * <p>The blocked path is the usual five loops (Goto/BLIS): NC columns of C at a time, KC steps
+ * of the inner dimension, B packed into KC x NR panels (NR = two vectors), MC rows of A packed
+ * into KC x MR slivers, and an MR x NR register-tiled micro-kernel ({@link SgemmKernels}) run
+ * with the B panel outer, so one KC x NR panel stays in L1 while A slivers stream from L2. What
+ * packing buys depends on the shape, and is skipped where it does not pay (decided from the shape
+ * alone, never from the thread count):
+ * <ul>
+ *   <li>B with unit-stride rows is read in place when few row slivers reuse it (m <= {@link #DIRECT_B_MAX_M}):
+ *       for 16 tokens x 384 x 1536 packing B would cost as much as the product;</li>
+ *   <li>A is read in place (broadcasts from MR rows) when few B panels reuse it (n <= {@link #DIRECT_A_MAX_N}).</li>
+ * </ul>
+ * Fewer than MR rows take the skinny path: 4-, 2- and 1-row kernels that are 2 or 4 vectors wide,
+ * over the whole K at once, so a batch-1 row (GEMV) does not pay for eight.
  *
- * <p>The micro-kernel (kernel) is generated code in effect: the accumulators must be separate
- * local variables, not an array, and the stores must be written inline rather than in a helper
- * taking vectors, or the JIT boxes every vector (measured: 4x slower).
+ * <p>Parallel over a static grid of blocks of C, one per thread, split along the larger of M and N;
+ * every task runs the sequential algorithm on its block with its own packing buffers, so there is
+ * one fork/join per call. Each element of C is one FMA chain over p in KC blocks, added to C block
+ * by block, whichever task and tile covers it: results are identical for every thread count.
  */
 final class Sgemm {
-    static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
-    static final int VL = S.length();
+    static final VectorSpecies<Float> S = SgemmKernels.S;
+    static final int VL = SgemmKernels.VL;
     static final int MR = 8;
     static final int NR = 2 * VL;
-    static final int KC = 256;
-    static final int MC = 12 * MR;
-    static final int NCB = 8 * NR;
-    static final int NC = 64 * NR;
+    /**
+     * Inner-dimension block. Long is better: each KC block reads and writes the MR x NR tile of C
+     * once, and C is the operand that misses cache. A KC x NR panel of B is kept to 1/16 of L2
+     * (512 with 1 MiB): on Zen 4 the kernel streams B from L2 at full speed, so B need not fit L1
+     * (measured, 1024^3 on 1 thread: KC 128 -> 77, 256 -> 86, 512 -> 95 GFLOP/s).
+     */
+    static final int KC = prop("graft.gemm.kc", clamp(CpuCaches.l2() / (16 * NR * Float.BYTES), 128, 512) / 8 * 8);
+    /** Row block: an MC x KC block of packed A fills about half of L2. */
+    static final int MC = prop("graft.gemm.mc", clamp(CpuCaches.l2() / (2 * KC * Float.BYTES), MR, 1024) / MR * MR);
+    /** Column block: a KC x NC block of packed B, at most a quarter of L3 (shared) or 4 MiB. */
+    static final int NC = prop("graft.gemm.nc",
+            clamp(Math.min(CpuCaches.l3() / 4, 4 << 20) / (KC * Float.BYTES), 4 * NR, 1 << 16) / NR * NR);
+    /** Up to this many rows, B with unit-stride rows is read in place rather than packed. */
+    static final int DIRECT_B_MAX_M = prop("graft.gemm.directBMaxM", 4 * MR);
+    /** Up to this many columns, A is read in place rather than packed. */
+    static final int DIRECT_A_MAX_N = prop("graft.gemm.directAMaxN", 4 * NR);
+    /** Below this many flops (2 m n k) a product stays on the calling thread. */
+    static final long PARALLEL_MIN_FLOPS = prop("graft.gemm.parallelMinFlops", 1 << 20);
 
-    private static final ThreadLocal<float[][]> BUFFERS = ThreadLocal.withInitial(() -> new float[2][0]);
+    private static final ThreadLocal<float[][]> BUFFERS = ThreadLocal.withInitial(() -> new float[3][0]);
 
     private Sgemm() {
+    }
+
+    private static int prop(String name, int dflt) {
+        String v = System.getProperty(name);
+        if (v == null || v.isBlank()) {
+            return dflt;
+        }
+        try {
+            int x = Integer.parseInt(v.trim());
+            if (x > 0) {
+                return x;
+            }
+        } catch (NumberFormatException ignored) {
+            // reported below
+        }
+        throw new IllegalArgumentException("-D" + name + " must be a positive integer, got '" + v + "'");
+    }
+
+    private static int clamp(long v, int lo, int hi) {
+        return (int) Math.max(lo, Math.min(hi, v));
     }
 
     private static float[] buffer(int which, int size) {
@@ -43,98 +87,247 @@ final class Sgemm {
         return b[which];
     }
 
-    /** C(i,j) = sum_p A(i,p) B(p,j), with A(i,p) = a[ao + i*ars + p*acs] and B(p,j) = b[bo + p*brs + j*bcs]. */
+    /** One line for diagnostics: the blocking in use. */
+    static String describe() {
+        return "SGEMM " + MR + "x" + NR + " micro-tile, KC=" + KC + " MC=" + MC + " NC=" + NC + " (" + CpuCaches.describe() + ")";
+    }
+
+    /** C = A B (alpha 1, beta 0). */
     static void gemm(int m, int n, int k, float[] a, int ao, int ars, int acs, float[] b, int bo, int brs, int bcs,
                      float[] c, int co, int ldc, boolean parallel) {
-        if (m == 0 || n == 0) {
+        gemm(m, n, k, 1f, a, ao, ars, acs, b, bo, brs, bcs, 0f, c, co, ldc, parallel);
+    }
+
+    /**
+     * C(i,j) = alpha * sum_p A(i,p) B(p,j) + beta * C(i,j), with A(i,p) = a[ao + i*ars + p*acs],
+     * B(p,j) = b[bo + p*brs + j*bcs] and C(i,j) = c[co + i*ldc + j]. With beta 0, C is not read
+     * (NaNs in it do not propagate), as in BLAS.
+     */
+    static void gemm(int m, int n, int k, float alpha, float[] a, int ao, int ars, int acs, float[] b, int bo, int brs,
+                     int bcs, float beta, float[] c, int co, int ldc, boolean parallel) {
+        if (m <= 0 || n <= 0) {
             return;
         }
-        if (k == 0) {
-            for (int i = 0; i < m; i++) {
-                java.util.Arrays.fill(c, co + i * ldc, co + i * ldc + n, 0f);
+        if (k == 0 || alpha == 0f) {
+            scaleC(m, n, beta, c, co, ldc);
+            return;
+        }
+        boolean par = parallel && Parallel.threads() > 1 && 2L * m * n * k >= PARALLEL_MIN_FLOPS;
+        if (m < MR) {
+            // skinny: split columns between threads in whole 64-column strips
+            int strips = (n + 2 * NR - 1) / (2 * NR);
+            int tasks = par ? Math.min(Parallel.threads(), strips) : 1;
+            if (tasks <= 1) {
+                skinny(m, 0, n, k, alpha, a, ao, ars, acs, b, bo, brs, bcs, beta, c, co, ldc);
+            } else {
+                Parallel.forRange(tasks, 1, (from, to) -> {
+                    for (int t = from; t < to; t++) {
+                        int j0 = (int) ((long) strips * t / tasks) * 2 * NR;
+                        int j1 = Math.min(n, (int) ((long) strips * (t + 1) / tasks) * 2 * NR);
+                        skinny(m, j0, j1, k, alpha, a, ao, ars, acs, b, bo, brs, bcs, beta, c, co, ldc);
+                    }
+                });
             }
             return;
         }
+        boolean packA = n > DIRECT_A_MAX_N;
+        boolean packB = bcs != 1 || m > DIRECT_B_MAX_M;
         int mPanels = (m + MR - 1) / MR;
-        boolean directB = bcs == 1;
-        float[] ap = buffer(0, mPanels * MR * Math.min(k, KC));
-        float[] bp = buffer(1, ((Math.min(n, NC) + NR - 1) / NR) * NR * Math.min(k, KC));
-        boolean par = parallel && Parallel.threads() > 1 && 2L * m * n * k > 1L << 20;
-        for (int jc = 0; jc < n; jc += NC) {
-            int nc = Math.min(NC, n - jc);
-            int nPanels = (nc + NR - 1) / NR;
-            for (int pc = 0; pc < k; pc += KC) {
-                int kc = Math.min(KC, k - pc);
-                boolean accumulate = pc > 0;
-                int bBase = bo + pc * brs + jc * bcs;
-                int aBase = ao + pc * acs;
-                // pack what the kernel cannot read in place
-                if (par && mPanels + nPanels > 8) {
-                    Parallel.forRange(mPanels + nPanels, 4, (from, to) -> {
-                        for (int t = from; t < to; t++) {
-                            if (t < mPanels) {
-                                packA(a, aBase, ars, acs, m, kc, t, ap);
-                            } else if (!directB || (t - mPanels + 1) * NR > nc) {
-                                packB(b, bBase, brs, bcs, kc, nc, t - mPanels, bp);
-                            }
-                        }
-                    });
-                } else {
-                    for (int t = 0; t < mPanels; t++) {
-                        packA(a, aBase, ars, acs, m, kc, t, ap);
-                    }
-                    for (int t = 0; t < nPanels; t++) {
-                        if (!directB || (t + 1) * NR > nc) {
-                            packB(b, bBase, brs, bcs, kc, nc, t, bp);
-                        }
-                    }
-                }
-                // tiles of about MC x NCB, sized evenly (in whole panels) so threads get equal shares;
-                // column-major tile order, so contiguous task ranges split the columns first
-                int mTiles = (m + MC - 1) / MC;
-                int mcEff = ((mPanels + mTiles - 1) / mTiles) * MR;
-                int nTiles = (nPanels * NR + NCB - 1) / NCB;
-                int ncEff = ((nPanels + nTiles - 1) / nTiles) * NR;
-                int tiles = mTiles * nTiles;
-                int jcf = jc;
-                Parallel.RangeBody body = (from, to) -> {
-                    for (int t = from; t < to; t++) {
-                        int nt = t / mTiles;
-                        int mt = t % mTiles;
-                        int iEnd = Math.min(m, (mt + 1) * mcEff);
-                        int jEnd = Math.min(nc, (nt + 1) * ncEff);
-                        for (int j0 = nt * ncEff; j0 < jEnd; j0 += NR) {
-                            int nr = Math.min(NR, nc - j0);
-                            boolean inPlace = directB && nr == NR;
-                            float[] bArr = inPlace ? b : bp;
-                            int bOff = inPlace ? bBase + j0 : (j0 / NR) * kc * NR;
-                            int bStride = inPlace ? brs : NR;
-                            for (int i0 = mt * mcEff; i0 < iEnd; i0 += MR) {
-                                int mr = Math.min(MR, m - i0);
-                                kernel(kc, ap, (i0 / MR) * kc * MR, bArr, bOff, bStride, c, co + i0 * ldc + jcf + j0, ldc, mr, nr,
-                                        accumulate);
-                            }
-                        }
-                    }
-                };
-                if (par) {
-                    Parallel.forRange(tiles, 1, body);
-                } else {
-                    body.run(0, tiles);
+        int nPanels = (n + NR - 1) / NR;
+        int threads = par ? Parallel.threads() : 1;
+        // split the larger dimension (in panels) into one block per thread
+        int tm = 1;
+        int tn = 1;
+        if (threads > 1) {
+            if (nPanels >= mPanels * 2 || mPanels < threads) {
+                tn = Math.min(threads, nPanels);
+            } else {
+                tm = Math.min(threads, mPanels);
+            }
+        }
+        int tasks = tm * tn;
+        if (tasks <= 1) {
+            blocked(0, m, 0, n, k, alpha, a, ao, ars, acs, b, bo, brs, bcs, beta, c, co, ldc, packA, packB);
+            return;
+        }
+        int tmf = tm;
+        int tnf = tn;
+        Parallel.forRange(tasks, 1, (from, to) -> {
+            for (int t = from; t < to; t++) {
+                int bi = t / tnf;
+                int bj = t % tnf;
+                int i0 = (int) ((long) mPanels * bi / tmf) * MR;
+                int i1 = Math.min(m, (int) ((long) mPanels * (bi + 1) / tmf) * MR);
+                int j0 = (int) ((long) nPanels * bj / tnf) * NR;
+                int j1 = Math.min(n, (int) ((long) nPanels * (bj + 1) / tnf) * NR);
+                blocked(i0, i1, j0, j1, k, alpha, a, ao, ars, acs, b, bo, brs, bcs, beta, c, co, ldc, packA, packB);
+            }
+        });
+    }
+
+    private static void scaleC(int m, int n, float beta, float[] c, int co, int ldc) {
+        for (int i = 0; i < m; i++) {
+            int o = co + i * ldc;
+            if (beta == 0f) {
+                java.util.Arrays.fill(c, o, o + n, 0f);
+            } else if (beta != 1f) {
+                for (int j = 0; j < n; j++) {
+                    c[o + j] *= beta;
                 }
             }
         }
     }
 
-    /** ap[panel][p][r] = A(panel*MR + r, p), zero beyond m. */
+    /** The five-loop algorithm on rows [i0, i1) and columns [j0, j1) of C, on this thread. */
+    private static void blocked(int i0, int i1, int j0, int j1, int k, float alpha, float[] a, int ao, int ars, int acs,
+                                float[] b, int bo, int brs, int bcs, float beta, float[] c, int co, int ldc,
+                                boolean packA, boolean packB) {
+        int rows = i1 - i0;
+        int kcMax = Math.min(k, KC);
+        float[] ap = packA ? buffer(0, ((Math.min(rows, MC) + MR - 1) / MR) * MR * kcMax) : null;
+        float[] bp = buffer(1, ((Math.min(j1 - j0, NC) + NR - 1) / NR) * NR * kcMax);
+        float[] tile = buffer(2, MR * NR);
+        for (int jc = j0; jc < j1; jc += NC) {
+            int nc = Math.min(NC, j1 - jc);
+            int nPanels = (nc + NR - 1) / NR;
+            for (int pc = 0; pc < k; pc += KC) {
+                int kc = Math.min(KC, k - pc);
+                float betaK = pc == 0 ? beta : 1f;
+                int bBase = bo + pc * brs + jc * bcs;
+                for (int t = 0; t < nPanels; t++) {
+                    if (packB || (t + 1) * NR > nc) {
+                        packB(b, bBase, brs, bcs, kc, nc, t, NR, bp);
+                    }
+                }
+                for (int ic = i0; ic < i1; ic += MC) {
+                    int mc = Math.min(MC, i1 - ic);
+                    int aBase = ao + ic * ars + pc * acs;
+                    if (packA) {
+                        for (int t = 0; t < (mc + MR - 1) / MR; t++) {
+                            packA(a, aBase, ars, acs, mc, kc, t, ap);
+                        }
+                    }
+                    for (int t = 0; t < nPanels; t++) {
+                        int jr = t * NR;
+                        int nr = Math.min(NR, nc - jr);
+                        boolean inPlace = !packB && nr == NR;
+                        float[] bArr = inPlace ? b : bp;
+                        int bOff = inPlace ? bBase + jr : t * kc * NR;
+                        int bStride = inPlace ? brs : NR;
+                        int cCol = co + jc + jr;
+                        for (int ir = 0; ir < mc; ir += MR) {
+                            int mr = Math.min(MR, mc - ir);
+                            int cOff = cCol + (ic + ir) * ldc;
+                            if (packA) {
+                                int pa = (ir / MR) * kc * MR;
+                                if (mr <= 4) {
+                                    SgemmKernels.direct4x2(kc, ap, pa, 1, MR, bArr, bOff, bStride, c, cOff, ldc, mr, nr, alpha, betaK, tile);
+                                } else {
+                                    SgemmKernels.packed8x2(kc, ap, pa, bArr, bOff, bStride, c, cOff, ldc, mr, nr, alpha, betaK, tile);
+                                }
+                            } else {
+                                int pa = aBase + ir * ars;
+                                if (mr <= 4) {
+                                    SgemmKernels.direct4x2(kc, a, pa, ars, acs, bArr, bOff, bStride, c, cOff, ldc, mr, nr, alpha, betaK, tile);
+                                } else {
+                                    SgemmKernels.direct8x2(kc, a, pa, ars, acs, bArr, bOff, bStride, c, cOff, ldc, mr, nr, alpha, betaK, tile);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * Fewer than MR rows, columns [j0, j1): A read in place, B in place when its rows are unit-stride
+     * (else packed a strip at a time), the whole K in one pass per strip of 2 * NR columns.
+     */
+    private static void skinny(int m, int j0, int j1, int k, float alpha, float[] a, int ao, int ars, int acs, float[] b,
+                               int bo, int brs, int bcs, float beta, float[] c, int co, int ldc) {
+        int w = 2 * NR;
+        float[] bp = null;
+        float[] tile = buffer(2, 4 * w);
+        for (int jr = j0; jr < j1; jr += w) {
+            int nr = Math.min(w, j1 - jr);
+            float[] bArr = b;
+            int bOff = bo + jr;
+            int bStride = brs;
+            if (bcs != 1 || nr < w) {
+                if (bp == null) {
+                    bp = buffer(1, w * k);
+                }
+                packB(b, bo + jr * bcs, brs, bcs, k, nr, 0, w, bp);
+                bArr = bp;
+                bOff = 0;
+                bStride = w;
+            }
+            int i = 0;
+            for (; i + 4 <= m; i += 4) {
+                // two 4 x 2-vector tiles side by side cover the 4-vector strip
+                SgemmKernels.direct4x2(k, a, ao + i * ars, ars, acs, bArr, bOff, bStride, c, co + i * ldc + jr, ldc, 4,
+                        Math.min(NR, nr), alpha, beta, tile);
+                if (nr > NR) {
+                    SgemmKernels.direct4x2(k, a, ao + i * ars, ars, acs, bArr, bOff + NR, bStride, c, co + i * ldc + jr + NR,
+                            ldc, 4, nr - NR, alpha, beta, tile);
+                }
+            }
+            for (; i + 2 <= m; i += 2) {
+                SgemmKernels.direct2x4(k, a, ao + i * ars, ars, acs, bArr, bOff, bStride, c, co + i * ldc + jr, ldc, 2, nr,
+                        alpha, beta, tile);
+            }
+            if (i < m) {
+                SgemmKernels.direct1x4(k, a, ao + i * ars, ars, acs, bArr, bOff, bStride, c, co + i * ldc + jr, ldc, 1, nr,
+                        alpha, beta, tile);
+            }
+        }
+    }
+
+    /**
+     * Finishes a tile the kernel spilled to {@code tile} (rows {@code w} apart): C = alpha * tile + beta * C
+     * on the mr x nr corner, with the same arithmetic as the kernels' register epilogue.
+     */
+    static void update(float[] tile, int w, float[] c, int co, int ldc, int mr, int nr, float alpha, float beta) {
+        for (int r = 0; r < mr; r++) {
+            int o = co + r * ldc;
+            int t = r * w;
+            for (int j = 0; j < nr; j += VL) {
+                VectorMask<Float> msk = S.indexInRange(j, nr);
+                FloatVector v = FloatVector.fromArray(S, tile, t + j);
+                if (alpha != 1f) {
+                    v = v.mul(alpha);
+                }
+                if (beta != 0f) {
+                    FloatVector old = FloatVector.fromArray(S, c, o + j, msk);
+                    v = beta == 1f ? v.add(old) : old.mul(beta).add(v);
+                }
+                v.intoArray(c, o + j, msk);
+            }
+        }
+    }
+
+    /** ap[panel][p][r] = A(panel*MR + r, p) for rows below m, zero beyond. */
     private static void packA(float[] a, int ao, int ars, int acs, int m, int kc, int panel, float[] ap) {
         int i0 = panel * MR;
         int mr = Math.min(MR, m - i0);
         int dst = panel * kc * MR;
-        if (ars == 1 && acs != 1 && mr == MR) {
+        if (ars == 1 && mr == MR) {
             // A is a transposed view: its panel rows are contiguous runs of MR elements
             for (int p = 0; p < kc; p++) {
                 System.arraycopy(a, ao + i0 + p * acs, ap, dst + p * MR, MR);
+            }
+            return;
+        }
+        if (acs == 1 && mr == MR) {
+            // row-major A: read the MR rows sequentially, write the sliver with stride MR
+            int s = ao + i0 * ars;
+            for (int r = 0; r < MR; r++) {
+                int src = s + r * ars;
+                int d = dst + r;
+                for (int p = 0; p < kc; p++) {
+                    ap[d + p * MR] = a[src + p];
+                }
             }
             return;
         }
@@ -151,30 +344,30 @@ final class Sgemm {
         }
     }
 
-    /** bp[panel][p][c] = B(p, panel*NR + c), zero beyond nc. */
-    private static void packB(float[] b, int bo, int brs, int bcs, int kc, int nc, int panel, float[] bp) {
-        int j0 = panel * NR;
-        int nr = Math.min(NR, nc - j0);
-        int dst = panel * kc * NR;
+    /** bp[panel][p][q] = B(p, panel*w + q) for columns below nc, zero beyond; w is the panel width. */
+    private static void packB(float[] b, int bo, int brs, int bcs, int kc, int nc, int panel, int w, float[] bp) {
+        int j0 = panel * w;
+        int nr = Math.min(w, nc - j0);
+        int dst = panel * kc * w;
         if (brs == 1 && bcs != 1) {
             // B is a transposed view (a weight used as W^T): read each column's run along p
-            // sequentially and scatter it into the panel, instead of striding through memory per element
+            // sequentially and scatter it into the panel
             for (int q = 0; q < nr; q++) {
                 int src = bo + (j0 + q) * bcs;
                 for (int p = 0; p < kc; p++) {
-                    bp[dst + p * NR + q] = b[src + p];
+                    bp[dst + p * w + q] = b[src + p];
                 }
             }
-            for (int p = 0; p < kc; p++) {
-                for (int q = nr; q < NR; q++) {
-                    bp[dst + p * NR + q] = 0f;
+            if (nr < w) {
+                for (int p = 0; p < kc; p++) {
+                    java.util.Arrays.fill(bp, dst + p * w + nr, dst + p * w + w, 0f);
                 }
             }
             return;
         }
         for (int p = 0; p < kc; p++) {
             int src = bo + p * brs + j0 * bcs;
-            int d = dst + p * NR;
+            int d = dst + p * w;
             if (bcs == 1) {
                 System.arraycopy(b, src, bp, d, nr);
             } else {
@@ -182,148 +375,8 @@ final class Sgemm {
                     bp[d + q] = b[src + q * bcs];
                 }
             }
-            for (int q = nr; q < NR; q++) {
-                bp[d + q] = 0f;
-            }
-        }
-    }
-
-    /** An MR x NR tile of C from kc steps of packed A and B rows {@code bStride} apart. */
-    private static void kernel(int kc, float[] ap, int apo, float[] b, int bo, int bStride, float[] c, int co, int ldc,
-                               int mr, int nr, boolean accumulate) {
-        FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
-        FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
-        FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
-        FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
-        FloatVector c40 = FloatVector.zero(S), c41 = FloatVector.zero(S);
-        FloatVector c50 = FloatVector.zero(S), c51 = FloatVector.zero(S);
-        FloatVector c60 = FloatVector.zero(S), c61 = FloatVector.zero(S);
-        FloatVector c70 = FloatVector.zero(S), c71 = FloatVector.zero(S);
-        int pa = apo;
-        int pb = bo;
-        for (int p = 0; p < kc; p++, pa += MR, pb += bStride) {
-            FloatVector b0 = FloatVector.fromArray(S, b, pb);
-            FloatVector b1 = FloatVector.fromArray(S, b, pb + VL);
-            FloatVector a0 = FloatVector.broadcast(S, ap[pa + 0]);
-            c00 = a0.fma(b0, c00);
-            c01 = a0.fma(b1, c01);
-            FloatVector a1 = FloatVector.broadcast(S, ap[pa + 1]);
-            c10 = a1.fma(b0, c10);
-            c11 = a1.fma(b1, c11);
-            FloatVector a2 = FloatVector.broadcast(S, ap[pa + 2]);
-            c20 = a2.fma(b0, c20);
-            c21 = a2.fma(b1, c21);
-            FloatVector a3 = FloatVector.broadcast(S, ap[pa + 3]);
-            c30 = a3.fma(b0, c30);
-            c31 = a3.fma(b1, c31);
-            FloatVector a4 = FloatVector.broadcast(S, ap[pa + 4]);
-            c40 = a4.fma(b0, c40);
-            c41 = a4.fma(b1, c41);
-            FloatVector a5 = FloatVector.broadcast(S, ap[pa + 5]);
-            c50 = a5.fma(b0, c50);
-            c51 = a5.fma(b1, c51);
-            FloatVector a6 = FloatVector.broadcast(S, ap[pa + 6]);
-            c60 = a6.fma(b0, c60);
-            c61 = a6.fma(b1, c61);
-            FloatVector a7 = FloatVector.broadcast(S, ap[pa + 7]);
-            c70 = a7.fma(b0, c70);
-            c71 = a7.fma(b1, c71);
-        }
-        if (nr == NR) {
-            int o0 = co + 0 * ldc;
-            if (accumulate) {
-                c00 = c00.add(FloatVector.fromArray(S, c, o0));
-                c01 = c01.add(FloatVector.fromArray(S, c, o0 + VL));
-            }
-            c00.intoArray(c, o0);
-            c01.intoArray(c, o0 + VL);
-            if (mr > 1) {
-                int o1 = co + 1 * ldc;
-                if (accumulate) {
-                    c10 = c10.add(FloatVector.fromArray(S, c, o1));
-                    c11 = c11.add(FloatVector.fromArray(S, c, o1 + VL));
-                }
-                c10.intoArray(c, o1);
-                c11.intoArray(c, o1 + VL);
-            }
-            if (mr > 2) {
-                int o2 = co + 2 * ldc;
-                if (accumulate) {
-                    c20 = c20.add(FloatVector.fromArray(S, c, o2));
-                    c21 = c21.add(FloatVector.fromArray(S, c, o2 + VL));
-                }
-                c20.intoArray(c, o2);
-                c21.intoArray(c, o2 + VL);
-            }
-            if (mr > 3) {
-                int o3 = co + 3 * ldc;
-                if (accumulate) {
-                    c30 = c30.add(FloatVector.fromArray(S, c, o3));
-                    c31 = c31.add(FloatVector.fromArray(S, c, o3 + VL));
-                }
-                c30.intoArray(c, o3);
-                c31.intoArray(c, o3 + VL);
-            }
-            if (mr > 4) {
-                int o4 = co + 4 * ldc;
-                if (accumulate) {
-                    c40 = c40.add(FloatVector.fromArray(S, c, o4));
-                    c41 = c41.add(FloatVector.fromArray(S, c, o4 + VL));
-                }
-                c40.intoArray(c, o4);
-                c41.intoArray(c, o4 + VL);
-            }
-            if (mr > 5) {
-                int o5 = co + 5 * ldc;
-                if (accumulate) {
-                    c50 = c50.add(FloatVector.fromArray(S, c, o5));
-                    c51 = c51.add(FloatVector.fromArray(S, c, o5 + VL));
-                }
-                c50.intoArray(c, o5);
-                c51.intoArray(c, o5 + VL);
-            }
-            if (mr > 6) {
-                int o6 = co + 6 * ldc;
-                if (accumulate) {
-                    c60 = c60.add(FloatVector.fromArray(S, c, o6));
-                    c61 = c61.add(FloatVector.fromArray(S, c, o6 + VL));
-                }
-                c60.intoArray(c, o6);
-                c61.intoArray(c, o6 + VL);
-            }
-            if (mr > 7) {
-                int o7 = co + 7 * ldc;
-                if (accumulate) {
-                    c70 = c70.add(FloatVector.fromArray(S, c, o7));
-                    c71 = c71.add(FloatVector.fromArray(S, c, o7 + VL));
-                }
-                c70.intoArray(c, o7);
-                c71.intoArray(c, o7 + VL);
-            }
-            return;
-        }
-        // a partial panel at the right edge: spill the tile, then copy the valid columns
-        float[] tile = new float[MR * NR];
-        c00.intoArray(tile, 0 * NR);
-        c01.intoArray(tile, 0 * NR + VL);
-        c10.intoArray(tile, 1 * NR);
-        c11.intoArray(tile, 1 * NR + VL);
-        c20.intoArray(tile, 2 * NR);
-        c21.intoArray(tile, 2 * NR + VL);
-        c30.intoArray(tile, 3 * NR);
-        c31.intoArray(tile, 3 * NR + VL);
-        c40.intoArray(tile, 4 * NR);
-        c41.intoArray(tile, 4 * NR + VL);
-        c50.intoArray(tile, 5 * NR);
-        c51.intoArray(tile, 5 * NR + VL);
-        c60.intoArray(tile, 6 * NR);
-        c61.intoArray(tile, 6 * NR + VL);
-        c70.intoArray(tile, 7 * NR);
-        c71.intoArray(tile, 7 * NR + VL);
-        for (int r = 0; r < mr; r++) {
-            int o = co + r * ldc;
-            for (int q = 0; q < nr; q++) {
-                c[o + q] = accumulate ? c[o + q] + tile[r * NR + q] : tile[r * NR + q];
+            if (nr < w) {
+                java.util.Arrays.fill(bp, d + nr, d + w, 0f);
             }
         }
     }
