@@ -4,6 +4,7 @@ import dev.graft.onnx.OnnxNode;
 import dev.graft.tensor.DType;
 import dev.graft.tensor.Tensor;
 
+import java.util.Arrays;
 import java.util.function.BinaryOperator;
 import java.util.function.DoubleBinaryOperator;
 import java.util.function.LongBinaryOperator;
@@ -220,7 +221,7 @@ final class MathOps {
                 acc = acc.dtype().isFloating() ? acc.div(ctx.inputCount())
                         : intBinary(ctx, acc, Tensor.scalar(ctx.inputCount(), acc.dtype()), (x, y) -> x / y);
             }
-            if (!java.util.Arrays.equals(acc.shape(), shape)) {
+            if (!Arrays.equals(acc.shape(), shape)) {
                 acc = acc.expand(shape);
             }
             // a single input is passed through as a fresh tensor, never as the caller's own object
@@ -303,6 +304,15 @@ final class MathOps {
     private static Tensor pow(OpContext ctx, Tensor a, Tensor b) {
         broadcastShape(ctx, a.shape(), b.shape());
         if (a.dtype().isFloating()) {
+            if (b.numel() == 1 && b.dim() <= a.dim()) {
+                double p = b.detach().contiguous().toDoubleArray()[0];
+                if (p == Math.rint(p)) {
+                    // A whole scalar power (x^2 in a decomposed LayerNorm) is structure, not a weight:
+                    // its derivative x^p log x is NaN for negative x and would poison a trained
+                    // exponent initializer, so it is applied as a constant.
+                    return a.pow(p); // b has no more dims than a, so the result has a's shape
+                }
+            }
             Tensor e = b.to(a.dtype());
             return a.pow(e);
         }
@@ -380,7 +390,7 @@ final class MathOps {
         }
         Tensor idx = x.detach().argmax(axis, true);
         int[] s = new int[x.dim()];
-        java.util.Arrays.fill(s, 1);
+        Arrays.fill(s, 1);
         s[axis] = n;
         Tensor iota = Tensor.arange(n).reshape(s);
         return idx.eq(iota).to(x.dtype());
@@ -413,7 +423,7 @@ final class MathOps {
             return null;
         }
         if (b.numel() != 1) {
-            throw ctx.error(what + " must be a scalar, got shape " + java.util.Arrays.toString(b.shape()));
+            throw ctx.error(what + " must be a scalar, got shape " + Arrays.toString(b.shape()));
         }
         return sameType(ctx, x, b.reshape(), what);
     }
@@ -445,7 +455,7 @@ final class MathOps {
             int x = i < n - a.length ? 1 : a[i - (n - a.length)];
             int y = i < n - b.length ? 1 : b[i - (n - b.length)];
             if (x != y && x != 1 && y != 1) {
-                throw ctx.error("shapes " + java.util.Arrays.toString(a) + " and " + java.util.Arrays.toString(b)
+                throw ctx.error("shapes " + Arrays.toString(a) + " and " + Arrays.toString(b)
                         + " cannot be broadcast (dimension " + i + ": " + x + " vs " + y + ")");
             }
             r[i] = x == 1 ? y : x;

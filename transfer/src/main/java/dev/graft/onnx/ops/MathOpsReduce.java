@@ -257,8 +257,12 @@ final class MathOpsReduce {
         if (d == 0) {
             throw ctx.error("delta must be non-zero");
         }
-        long span = l - s;
-        long n = span == 0 || (span > 0) != (d > 0) ? 0 : (span + d + (d > 0 ? -1 : 1)) / d;
+        long n;
+        try {
+            n = Math.max(0, Math.ceilDiv(Math.subtractExact(l, s), d));
+        } catch (ArithmeticException e) {
+            throw ctx.error("the range from " + s + " to " + l + " is too long");
+        }
         checkLength(ctx, n);
         long[] v = new long[(int) n];
         for (int i = 0; i < n; i++) {
