@@ -163,7 +163,38 @@ final class MathOps {
             return one(Tensor.where(bool(ctx.input(0)), x, y));
         });
 
+        r.register("Shrink", ctx -> {
+            Tensor x = ctx.input(0);
+            double lambd = ctx.attrFloat("lambd", 0.5f);
+            double bias = ctx.attrFloat("bias", 0f);
+            Tensor zero = Tensor.zerosLike(x);
+            Tensor y = Tensor.where(x.lt(-lambd), x.add(Tensor.scalar(bias, x.dtype())),
+                    Tensor.where(x.gt(lambd), x.sub(Tensor.scalar(bias, x.dtype())), zero));
+            return one(y);
+        });
+        r.register("BitShift", new OnnxOp() {
+            @Override
+            public Tensor[] apply(OpContext ctx) {
+                Tensor a = ctx.input(0);
+                Tensor b = sameType(ctx, a, ctx.input(1), "Y");
+                if (a.dtype().isFloating()) {
+                    throw ctx.error("expects unsigned integer inputs, got " + a.dtype());
+                }
+                boolean left = "LEFT".equals(ctx.attrString("direction", ""));
+                // uint32 and uint64 are held in int64: a logical right shift keeps their top bit unsigned
+                return one(intBinary(ctx, a, b, (x, y) -> y >= 64 || y < 0 ? 0 : left ? x << y : x >>> y));
+            }
+
+            @Override
+            public String unsupportedReason(OnnxNode node, int opset) {
+                var d = node.attributes().get("direction");
+                String s = d == null ? null : d.s();
+                return "LEFT".equals(s) || "RIGHT".equals(s) ? null : "direction must be LEFT or RIGHT, got " + s;
+            }
+        });
+
         MathOpsReduce.register(r);
+        MathOpsSpecial.register(r);
         MathOpsLinalg.register(r);
     }
 
