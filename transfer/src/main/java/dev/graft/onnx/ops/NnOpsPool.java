@@ -191,6 +191,9 @@ final class NnOpsPool {
      */
     static Tensor reduceWindows(Tensor x, Window w, boolean max, double padValue) {
         int n = w.in().length;
+        if (n == 2 && max && nativePadding(w)) {
+            return x.maxPool2d(w.kernel(), w.stride(), w.begin(), w.dilation());
+        }
         Tensor xp = NnOpsConv.padSpatial(x, w.begin(), w.endUsed(), padValue);
         boolean unitDilation = Arrays.stream(w.dilation()).allMatch(d -> d == 1);
         if (n == 1 && (max || unitDilation)) {
@@ -220,6 +223,21 @@ final class NnOpsPool {
             acc = acc == null ? v : max ? acc.maximum(v) : acc.add(v);
         }
         return acc;
+    }
+
+    /**
+     * Whether Graft's 2-D pooling can pad by itself: pads equal on both sides, used exactly (no ceil
+     * overhang or unused end pad), at most half the kernel, and not more than the output length
+     * (larger pads trip the SIMD unfold, so they go the explicit route).
+     */
+    private static boolean nativePadding(Window w) {
+        for (int i = 0; i < w.in().length; i++) {
+            int p = w.begin()[i];
+            if (p != w.end()[i] || p != w.endUsed()[i] || p > w.kernel()[i] / 2 || p > w.out()[i]) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /**
@@ -310,6 +328,11 @@ final class NnOpsPool {
         }
         Window w = window(ctx, x);
         boolean includePad = ctx.attrInt("count_include_pad", 0) != 0;
+        boolean unitDilation = Arrays.stream(w.dilation()).allMatch(d -> d == 1);
+        if (w.in().length == 2 && unitDilation && nativePadding(w)) {
+            // symmetric pads within half the kernel and no ceil overhang: Graft's kernel counts as ONNX does
+            return x.avgPool2d(w.kernel(), w.stride(), w.begin(), includePad);
+        }
         Tensor sum = reduceWindows(x, w, false, 0.0);
         return sum.div(divisor(w, includePad, x.dtype()));
     }

@@ -1,0 +1,441 @@
+package dev.graft.onnx.ops;
+
+import dev.graft.autograd.GradCheck;
+import dev.graft.onnx.OnnxAttribute;
+import dev.graft.onnx.OnnxException;
+import dev.graft.onnx.OnnxNode;
+import dev.graft.tensor.DType;
+import dev.graft.tensor.Generator;
+import dev.graft.tensor.Tensor;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * NnOps called directly through the op SPI: gradients of every float op against float64 central
+ * differences ({@link GradCheck}), the N-D convolution paths against naive loops, MaxPool's
+ * Indices in both storage orders, Resize's opset-18 axes and aspect policies, and load-time refusals.
+ */
+class NnOpsTest {
+    private static final OpRegistry REG = OpRegistry.standard();
+    private static final Generator GEN = new Generator(11);
+
+    // ------------------------------------------------------------------ node building
+
+    private static OnnxNode node(String op, int inputs, int outputs, OnnxAttribute... attrs) {
+        List<String> in = new ArrayList<>();
+        for (int i = 0; i < inputs; i++) {
+            in.add("in" + i);
+        }
+        List<String> out = new ArrayList<>();
+        for (int i = 0; i < outputs; i++) {
+            out.add("out" + i);
+        }
+        Map<String, OnnxAttribute> a = new LinkedHashMap<>();
+        for (OnnxAttribute x : attrs) {
+            a.put(x.name(), x);
+        }
+        return new OnnxNode("n", op, "", in, out, a);
+    }
+
+    private static OnnxAttribute i(String name, long v) {
+        return new OnnxAttribute(name, OnnxAttribute.Type.INT, 0, v, null, null, null, null, null, null, null);
+    }
+
+    private static OnnxAttribute f(String name, float v) {
+        return new OnnxAttribute(name, OnnxAttribute.Type.FLOAT, v, 0, null, null, null, null, null, null, null);
+    }
+
+    private static OnnxAttribute s(String name, String v) {
+        return new OnnxAttribute(name, OnnxAttribute.Type.STRING, 0, 0, v, null, null, null, null, null, null);
+    }
+
+    private static OnnxAttribute ints(String name, long... v) {
+        return new OnnxAttribute(name, OnnxAttribute.Type.INTS, 0, 0, null, null, null, null, v, null, null);
+    }
+
+    private static OnnxAttribute[] a(OnnxAttribute... x) {
+        return x;
+    }
+
+    private static Tensor[] runAll(String op, int opset, int outputs, OnnxAttribute[] attrs, Tensor... inputs) {
+        OnnxNode n = node(op, inputs.length, outputs, attrs);
+        OnnxOp impl = REG.find("", op);
+        assertNotNull(impl, op + " is not registered");
+        assertNull(impl.unsupportedReason(n, opset));
+        return impl.apply(new OpContext(n, opset, inputs));
+    }
+
+    private static Tensor run(String op, int opset, OnnxAttribute[] attrs, Tensor... inputs) {
+        return runAll(op, opset, 1, attrs, inputs)[0];
+    }
+
+    private static Tensor rand(int... shape) {
+        return Tensor.uniform(GEN, -1, 1, DType.FLOAT64, shape).requiresGrad(true);
+    }
+
+    private static void grad(String name, Function<Tensor[], Tensor> fn, Tensor... inputs) {
+        GradCheck.Result r = GradCheck.check(name, fn, inputs);
+        assertTrue(r.passed(), r.toString());
+    }
+
+    // ------------------------------------------------------------------ gradients
+
+    @Test
+    void convGradientsAllRanks() {
+        // 2-D with groups, strides, dilations and asymmetric pads (the explicit-pad path)
+        OnnxAttribute[] at = a(i("group", 2), ints("strides", 2, 1), ints("dilations", 1, 2), ints("pads", 1, 0, 0, 2));
+        grad("Conv2d", t -> run("Conv", 17, at, t), rand(1, 4, 5, 5), rand(4, 2, 2, 3), rand(4));
+        OnnxAttribute[] same = a(s("auto_pad", "SAME_LOWER"), ints("strides", 2));
+        grad("Conv1d SAME_LOWER", t -> run("Conv", 17, same, t), rand(2, 2, 6), rand(3, 2, 3), rand(3));
+        OnnxAttribute[] at3 = a(ints("pads", 1, 0, 1, 0, 1, 0), ints("strides", 1, 2, 1));
+        grad("Conv3d", t -> run("Conv", 17, at3, t), rand(1, 2, 3, 4, 3), rand(2, 2, 2, 2, 2), rand(2));
+    }
+
+    @Test
+    void convTransposeGradients() {
+        OnnxAttribute[] at = a(i("group", 2), ints("strides", 2, 3), ints("pads", 1, 0, 0, 1), ints("output_padding", 1, 0));
+        grad("ConvTranspose2d", t -> run("ConvTranspose", 17, at, t), rand(1, 2, 2, 3), rand(2, 2, 3, 2), rand(4));
+        OnnxAttribute[] at1 = a(ints("strides", 2), ints("dilations", 2), ints("output_shape", 9));
+        grad("ConvTranspose1d", t -> run("ConvTranspose", 17, at1, t), rand(2, 2, 3), rand(2, 1, 2), rand(1));
+        OnnxAttribute[] at3 = a(ints("strides", 2, 1, 2), ints("pads", 0, 1, 0, 1, 0, 0));
+        grad("ConvTranspose3d", t -> run("ConvTranspose", 17, at3, t), rand(1, 2, 2, 2, 2), rand(2, 1, 2, 3, 2), rand(1));
+    }
+
+    @Test
+    void normalizationGradients() {
+        grad("BatchNormalization", t -> run("BatchNormalization", 15, a(f("epsilon", 1e-3f)), t),
+                rand(2, 3, 2), rand(3), rand(3), rand(3), Tensor.uniform(GEN, 0.5, 2, DType.FLOAT64, 3).requiresGrad(true));
+        grad("BatchNormalization training", t -> runAll("BatchNormalization", 15, 3, a(i("training_mode", 1)), t)[0],
+                rand(3, 2, 2), rand(2), rand(2), rand(2), Tensor.uniform(GEN, 0.5, 2, DType.FLOAT64, 2));
+        grad("InstanceNormalization", t -> run("InstanceNormalization", 6, a(), t), rand(2, 2, 3), rand(2), rand(2));
+        grad("LayerNormalization", t -> run("LayerNormalization", 17, a(i("axis", 1), i("stash_type", 11)), t),
+                rand(2, 3, 2), rand(3, 2), rand(3, 2));
+        grad("GroupNormalization", t -> run("GroupNormalization", 18, a(i("num_groups", 2)), t), rand(2, 4, 3), rand(2), rand(2));
+        grad("LpNormalization", t -> run("LpNormalization", 1, a(i("axis", 1)), t), rand(2, 3));
+    }
+
+    @Test
+    void poolingGradients() {
+        grad("MaxPool2d ceil", t -> run("MaxPool", 12, a(ints("kernel_shape", 2, 3), ints("strides", 2, 2), ints("pads", 1, 0, 0, 1),
+                i("ceil_mode", 1)), t), rand(1, 2, 5, 5));
+        grad("MaxPool3d", t -> run("MaxPool", 12, a(ints("kernel_shape", 2, 2, 2), ints("pads", 1, 0, 0, 0, 1, 0)), t), rand(1, 1, 3, 3, 3));
+        grad("AveragePool exclude pad", t -> run("AveragePool", 11, a(ints("kernel_shape", 3, 2), ints("pads", 1, 1, 1, 0),
+                i("ceil_mode", 1), ints("strides", 2, 2)), t), rand(1, 2, 4, 5));
+        grad("AveragePool1d include pad", t -> run("AveragePool", 11, a(ints("kernel_shape", 3), ints("pads", 2, 1),
+                i("count_include_pad", 1)), t), rand(2, 1, 4));
+        grad("LpPool", t -> run("LpPool", 11, a(ints("kernel_shape", 2, 2), i("p", 3)), t), rand(1, 1, 3, 3));
+        grad("GlobalAveragePool", t -> run("GlobalAveragePool", 1, a(), t), rand(2, 2, 3, 2));
+        grad("GlobalMaxPool", t -> run("GlobalMaxPool", 1, a(), t), rand(2, 2, 3));
+    }
+
+    @Test
+    void resizeGradients() {
+        Tensor scales = Tensor.fromArray(new float[] {1, 1, 2.5f, 0.75f}, 4);
+        for (String mode : new String[] {"nearest", "linear", "cubic"}) {
+            grad("Resize " + mode, t -> run("Resize", 13, a(s("mode", mode)), t[0], null, scales), rand(1, 2, 3, 4));
+        }
+        Tensor sizes = Tensor.fromArray(new long[] {2, 3}, 2);
+        grad("Resize linear antialias axes", t -> run("Resize", 18, a(s("mode", "linear"), i("antialias", 1), ints("axes", 2, 3)),
+                t[0], null, null, sizes), rand(1, 1, 5, 7));
+    }
+
+    // ------------------------------------------------------------------ values against naive loops
+
+    @Test
+    void conv3dMatchesNaiveLoops() {
+        Tensor x = Tensor.uniform(GEN, -1, 1, DType.FLOAT64, 2, 4, 5, 4, 6);
+        Tensor w = Tensor.uniform(GEN, -1, 1, DType.FLOAT64, 6, 2, 2, 3, 2);
+        Tensor b = Tensor.uniform(GEN, -1, 1, DType.FLOAT64, 6);
+        int[] st = {2, 1, 2};
+        int[] dil = {1, 2, 1};
+        int[] pb = {1, 0, 2};
+        int[] pe = {0, 2, 1};
+        Tensor y = run("Conv", 17, a(i("group", 2), ints("strides", 2, 1, 2), ints("dilations", 1, 2, 1), ints("pads", 1, 0, 2, 0, 2, 1)), x, w, b);
+        Tensor ref = naiveConv(x, w, b, st, dil, pb, pe, 2);
+        assertArrayEquals(ref.shape(), y.shape());
+        assertTrue(y.allClose(ref, 1e-12, 1e-12));
+    }
+
+    @Test
+    void convTransposeMatchesNaiveScatter() {
+        for (int rank : new int[] {1, 2, 3}) {
+            int[] xs = rank == 1 ? new int[] {2, 4, 3} : rank == 2 ? new int[] {2, 4, 3, 2} : new int[] {1, 4, 2, 3, 2};
+            int[] ws = rank == 1 ? new int[] {4, 3, 3} : rank == 2 ? new int[] {4, 3, 2, 3} : new int[] {4, 3, 2, 2, 3};
+            Tensor x = Tensor.uniform(GEN, -1, 1, DType.FLOAT64, xs);
+            Tensor w = Tensor.uniform(GEN, -1, 1, DType.FLOAT64, ws);
+            Tensor b = Tensor.uniform(GEN, -1, 1, DType.FLOAT64, 6);
+            long[] st = new long[rank];
+            long[] dil = new long[rank];
+            long[] op = new long[rank];
+            long[] pads = new long[2 * rank];
+            for (int d = 0; d < rank; d++) {
+                st[d] = 2 + d % 2;
+                dil[d] = 1 + (d + 1) % 2;
+                op[d] = d % 2;
+                pads[d] = d % 2;
+                pads[rank + d] = 1;
+            }
+            Tensor y = run("ConvTranspose", 17, a(i("group", 2), ints("strides", st), ints("dilations", dil), ints("output_padding", op),
+                    ints("pads", pads)), x, w, b);
+            Tensor ref = naiveConvTranspose(x, w, b, toInt(st), toInt(dil), toInt(op), pads, 2);
+            assertArrayEquals(ref.shape(), y.shape(), "rank " + rank);
+            assertTrue(y.allClose(ref, 1e-12, 1e-12), "rank " + rank);
+        }
+    }
+
+    private static int[] toInt(long[] v) {
+        int[] r = new int[v.length];
+        for (int k = 0; k < v.length; k++) {
+            r[k] = (int) v[k];
+        }
+        return r;
+    }
+
+    /** Direct N-D convolution: y[n, m, o] = b[m] + sum over c in m's group and taps t of x[n, c, o*s - pb + t*d] w[m, c, t]. */
+    private static Tensor naiveConv(Tensor x, Tensor w, Tensor b, int[] st, int[] dil, int[] pb, int[] pe, int groups) {
+        int r = x.dim() - 2;
+        int[] in = java.util.Arrays.copyOfRange(x.shape(), 2, x.dim());
+        int[] k = java.util.Arrays.copyOfRange(w.shape(), 2, w.dim());
+        int[] out = new int[r];
+        for (int d = 0; d < r; d++) {
+            out[d] = (in[d] + pb[d] + pe[d] - ((k[d] - 1) * dil[d] + 1)) / st[d] + 1;
+        }
+        int n = x.size(0);
+        int m = w.size(0);
+        int cg = w.size(1);
+        int[] ys = new int[r + 2];
+        ys[0] = n;
+        ys[1] = m;
+        System.arraycopy(out, 0, ys, 2, r);
+        Tensor y = Tensor.zeros(DType.FLOAT64, ys);
+        int outCount = prod(out);
+        int taps = prod(k);
+        int[] o = new int[r];
+        int[] t = new int[r];
+        for (int bi = 0; bi < n; bi++) {
+            for (int mi = 0; mi < m; mi++) {
+                int g = mi / (m / groups);
+                for (int oi = 0; oi < outCount; oi++) {
+                    unravel(oi, out, o);
+                    double acc = b.get(mi);
+                    for (int ci = 0; ci < cg; ci++) {
+                        for (int ti = 0; ti < taps; ti++) {
+                            unravel(ti, k, t);
+                            int[] xi = new int[r + 2];
+                            int[] wi = new int[r + 2];
+                            xi[0] = bi;
+                            xi[1] = g * cg + ci;
+                            wi[0] = mi;
+                            wi[1] = ci;
+                            boolean inside = true;
+                            for (int d = 0; d < r; d++) {
+                                xi[2 + d] = o[d] * st[d] - pb[d] + t[d] * dil[d];
+                                wi[2 + d] = t[d];
+                                inside &= xi[2 + d] >= 0 && xi[2 + d] < in[d];
+                            }
+                            if (inside) {
+                                acc += x.get(xi) * w.get(wi);
+                            }
+                        }
+                    }
+                    int[] yi = new int[r + 2];
+                    yi[0] = bi;
+                    yi[1] = mi;
+                    System.arraycopy(o, 0, yi, 2, r);
+                    y.set(acc, yi);
+                }
+            }
+        }
+        return y;
+    }
+
+    /** Direct scatter: each x[n, c, i] adds x * w[c, m', t] at position i*s + t*d - pb of output channel g*M/g + m'. */
+    private static Tensor naiveConvTranspose(Tensor x, Tensor w, Tensor b, int[] st, int[] dil, int[] op, long[] pads, int groups) {
+        int r = x.dim() - 2;
+        int[] in = java.util.Arrays.copyOfRange(x.shape(), 2, x.dim());
+        int[] k = java.util.Arrays.copyOfRange(w.shape(), 2, w.dim());
+        int[] out = new int[r];
+        for (int d = 0; d < r; d++) {
+            out[d] = (in[d] - 1) * st[d] + (k[d] - 1) * dil[d] + 1 + op[d] - (int) pads[d] - (int) pads[r + d];
+        }
+        int n = x.size(0);
+        int c = x.size(1);
+        int mg = w.size(1);
+        int m = mg * groups;
+        int[] ys = new int[r + 2];
+        ys[0] = n;
+        ys[1] = m;
+        System.arraycopy(out, 0, ys, 2, r);
+        Tensor y = Tensor.zeros(DType.FLOAT64, ys);
+        for (int bi = 0; bi < n; bi++) {
+            for (int mi = 0; mi < m; mi++) {
+                int[] yi = new int[r + 2];
+                for (int oi = 0; oi < prod(out); oi++) {
+                    int[] o = new int[r];
+                    unravel(oi, out, o);
+                    yi[0] = bi;
+                    yi[1] = mi;
+                    System.arraycopy(o, 0, yi, 2, r);
+                    y.set(b.get(mi), yi);
+                }
+            }
+        }
+        int[] i = new int[r];
+        int[] t = new int[r];
+        for (int bi = 0; bi < n; bi++) {
+            for (int ci = 0; ci < c; ci++) {
+                int g = ci / (c / groups);
+                for (int ii = 0; ii < prod(in); ii++) {
+                    unravel(ii, in, i);
+                    for (int mj = 0; mj < mg; mj++) {
+                        for (int ti = 0; ti < prod(k); ti++) {
+                            unravel(ti, k, t);
+                            int[] yi = new int[r + 2];
+                            int[] xi = new int[r + 2];
+                            int[] wi = new int[r + 2];
+                            yi[0] = bi;
+                            yi[1] = g * mg + mj;
+                            xi[0] = bi;
+                            xi[1] = ci;
+                            wi[0] = ci;
+                            wi[1] = mj;
+                            boolean inside = true;
+                            for (int d = 0; d < r; d++) {
+                                yi[2 + d] = i[d] * st[d] + t[d] * dil[d] - (int) pads[d];
+                                xi[2 + d] = i[d];
+                                wi[2 + d] = t[d];
+                                inside &= yi[2 + d] >= 0 && yi[2 + d] < out[d];
+                            }
+                            if (inside) {
+                                y.set(y.get(yi) + x.get(xi) * w.get(wi), yi);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return y;
+    }
+
+    private static int prod(int[] v) {
+        int p = 1;
+        for (int x : v) {
+            p *= x;
+        }
+        return p;
+    }
+
+    private static void unravel(int idx, int[] shape, int[] pos) {
+        for (int d = shape.length - 1; d >= 0; d--) {
+            pos[d] = idx % shape[d];
+            idx /= shape[d];
+        }
+    }
+
+    // ------------------------------------------------------------------ specific semantics
+
+    @Test
+    void maxPoolIndicesInBothStorageOrders() {
+        // [[1, 5, 2], [7, 3, 9]] with a 2x2 window, stride 1: maxima 7 at (1,0) and 9 at (1,2)
+        Tensor x = Tensor.fromArray(new float[] {1, 5, 2, 7, 3, 9, 0, 0, 0, 0, 0, 4}, 2, 1, 2, 3);
+        Tensor[] row = runAll("MaxPool", 12, 2, a(ints("kernel_shape", 2, 2)), x);
+        assertArrayEquals(new float[] {7, 9, 0, 4}, row[0].toFloatArray());
+        assertEquals(DType.INT64, row[1].dtype());
+        assertArrayEquals(new long[] {3, 5, 6, 11}, row[1].toLongArray());
+        Tensor[] col = runAll("MaxPool", 12, 2, a(ints("kernel_shape", 2, 2), i("storage_order", 1)), x);
+        // column-major spatial index h + w * H; the batch offset stays row-major: 6 * n
+        assertArrayEquals(new long[] {1, 5, 6, 11}, col[1].toLongArray());
+    }
+
+    @Test
+    void averagePoolCeilWindowsCountOnlyRealCells() {
+        // ONNX's averagepool_2d_ceil: 4x4 of 1..16, kernel 3, stride 2, ceil → the edge windows average 6 or 4 cells
+        float[] v = new float[16];
+        for (int k = 0; k < 16; k++) {
+            v[k] = k + 1;
+        }
+        Tensor y = run("AveragePool", 10, a(ints("kernel_shape", 3, 3), ints("strides", 2, 2), i("ceil_mode", 1)), Tensor.fromArray(v, 1, 1, 4, 4));
+        assertArrayEquals(new float[] {6, 7.5f, 12, 13.5f}, y.toFloatArray(), 1e-6f);
+    }
+
+    @Test
+    void batchNormTrainingUpdatesRunningStats() {
+        Tensor x = Tensor.fromArray(new double[] {1, 2, 3, 5}, 2, 2); // channel 0: {1, 3}, channel 1: {2, 5}
+        Tensor[] r = runAll("BatchNormalization", 15, 3, a(i("training_mode", 1), f("momentum", 0.5f)), x,
+                Tensor.ones(DType.FLOAT64, 2), Tensor.zeros(DType.FLOAT64, 2), Tensor.zeros(DType.FLOAT64, 2), Tensor.ones(DType.FLOAT64, 2));
+        assertArrayEquals(new double[] {1, 1.75}, r[1].toDoubleArray(), 1e-12); // 0.5*0 + 0.5*{2, 3.5}
+        assertArrayEquals(new double[] {1, 1.625}, r[2].toDoubleArray(), 1e-12); // 0.5*1 + 0.5*{1, 2.25}
+    }
+
+    @Test
+    void layerNormOutputsKeepDims() {
+        Tensor x = Tensor.uniform(GEN, -1, 1, DType.FLOAT32, 2, 3, 4);
+        Tensor[] r = runAll("LayerNormalization", 17, 3, a(i("axis", -2)), x, Tensor.ones(3, 4));
+        assertArrayEquals(new int[] {2, 3, 4}, r[0].shape());
+        assertArrayEquals(new int[] {2, 1, 1}, r[1].shape());
+        assertArrayEquals(new int[] {2, 1, 1}, r[2].shape());
+    }
+
+    @Test
+    void resizeOpset18AxesAndAspectPolicies() {
+        Tensor x = Tensor.uniform(GEN, -1, 1, DType.FLOAT32, 1, 1, 2, 4);
+        Tensor sizes = Tensor.fromArray(new long[] {4, 4}, 2);
+        OnnxAttribute axes = ints("axes", 2, 3);
+        assertArrayEquals(new int[] {1, 1, 2, 4}, run("Resize", 18, a(axes, s("keep_aspect_ratio_policy", "not_larger")), x, null, null, sizes).shape());
+        assertArrayEquals(new int[] {1, 1, 4, 8}, run("Resize", 18, a(axes, s("keep_aspect_ratio_policy", "not_smaller")), x, null, null, sizes).shape());
+        // nearest, asymmetric, integer upscale repeats elements
+        Tensor up = run("Resize", 18, a(ints("axes", 3), s("coordinate_transformation_mode", "asymmetric"), s("nearest_mode", "floor")),
+                x, null, Tensor.fromArray(new float[] {2}, 1));
+        float[] xv = x.toFloatArray();
+        float[] uv = up.toFloatArray();
+        for (int k = 0; k < uv.length; k++) {
+            assertEquals(xv[k / 2], uv[k]);
+        }
+    }
+
+    @Test
+    void upsampleOpset7UsesScalesAttribute() {
+        OnnxAttribute sc = new OnnxAttribute("scales", OnnxAttribute.Type.FLOATS, 0, 0, null, null, null, new float[] {1, 1, 2, 2}, null, null, null);
+        Tensor x = Tensor.fromArray(new float[] {1, 2, 3, 4}, 1, 1, 2, 2);
+        Tensor y = run("Upsample", 7, a(sc), x);
+        assertArrayEquals(new float[] {1, 1, 2, 2, 1, 1, 2, 2, 3, 3, 4, 4, 3, 3, 4, 4}, y.toFloatArray());
+    }
+
+    // ------------------------------------------------------------------ refusals and errors
+
+    @Test
+    void loadTimeRefusals() {
+        assertTrue(REG.find("", "Resize").unsupportedReason(node("Resize", 3, 1, s("mode", "area")), 13).contains("mode 'area'"));
+        assertTrue(REG.find("", "Resize").unsupportedReason(node("Resize", 3, 1, s("coordinate_transformation_mode", "weird")), 13)
+                .contains("coordinate_transformation_mode 'weird'"));
+        assertTrue(REG.find("", "Conv").unsupportedReason(node("Conv", 2, 1, s("auto_pad", "SAME")), 11).contains("auto_pad 'SAME'"));
+        assertTrue(REG.find("", "BatchNormalization").unsupportedReason(node("BatchNormalization", 5, 5), 9).contains("training outputs"));
+        assertNull(REG.find("", "BatchNormalization").unsupportedReason(node("BatchNormalization", 5, 3), 15));
+        assertTrue(REG.find("", "LayerNormalization").unsupportedReason(node("LayerNormalization", 2, 1, i("stash_type", 10)), 17)
+                .contains("stash_type 10"));
+    }
+
+    @Test
+    void errorsNameNodeAndShapes() {
+        OnnxNode n = node("Conv", 2, 1);
+        OnnxException e = assertThrows(OnnxException.class, () -> REG.find("", "Conv").apply(new OpContext(n, 11,
+                new Tensor[] {Tensor.zeros(1, 4, 5, 5), Tensor.zeros(2, 3, 3, 3)})));
+        assertTrue(e.getMessage().contains("Conv node 'n'") && e.getMessage().contains("[1, 4, 5, 5]"), e.getMessage());
+        OnnxNode p = node("MaxPool", 1, 1, ints("kernel_shape", 7, 7));
+        OnnxException e2 = assertThrows(OnnxException.class, () -> REG.find("", "MaxPool").apply(new OpContext(p, 11,
+                new Tensor[] {Tensor.zeros(1, 1, 3, 3)})));
+        assertTrue(e2.getMessage().contains("does not fit"), e2.getMessage());
+    }
+}
