@@ -17,6 +17,8 @@ import java.util.concurrent.RecursiveAction;
 public final class Parallel {
     private static volatile int threads = initialThreads();
     private static volatile ForkJoinPool pool = newPool(threads);
+    /** Set while a caller runs its own chunk, so that nested calls from it run serially, as from the pool. */
+    private static final ThreadLocal<boolean[]> CALLER_BUSY = ThreadLocal.withInitial(() -> new boolean[1]);
 
     private Parallel() {
     }
@@ -82,26 +84,33 @@ public final class Parallel {
         }
         ForkJoinPool p = pool;
         int chunks = p == null ? 1 : (int) Math.min(threads, Math.max(1, (long) n / Math.max(1, grain)));
-        if (chunks <= 1 || ForkJoinTask.inForkJoinPool()) {
+        if (chunks <= 1 || ForkJoinTask.inForkJoinPool() || CALLER_BUSY.get()[0]) {
             body.run(0, n);
             return;
         }
-        RecursiveAction[] tasks = new RecursiveAction[chunks];
-        for (int c = 0; c < chunks; c++) {
+        // the calling thread runs the first chunk itself instead of sleeping while the pool works:
+        // one thread fewer to wake, which is most of the cost of a small parallel call
+        RecursiveAction[] tasks = new RecursiveAction[chunks - 1];
+        for (int c = 1; c < chunks; c++) {
             int from = (int) ((long) n * c / chunks);
             int to = (int) ((long) n * (c + 1) / chunks);
-            tasks[c] = new RecursiveAction() {
+            tasks[c - 1] = new RecursiveAction() {
                 @Override
                 protected void compute() {
                     body.run(from, to);
                 }
             };
+            p.execute(tasks[c - 1]);
         }
-        p.invoke(new RecursiveAction() {
-            @Override
-            protected void compute() {
-                invokeAll(tasks);
+        boolean[] busy = CALLER_BUSY.get();
+        busy[0] = true;
+        try {
+            body.run(0, (int) ((long) n / chunks));
+        } finally {
+            busy[0] = false;
+            for (RecursiveAction t : tasks) {
+                t.join();
             }
-        });
+        }
     }
 }

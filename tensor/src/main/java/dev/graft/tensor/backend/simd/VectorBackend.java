@@ -28,7 +28,7 @@ public final class VectorBackend extends ScalarBackend {
     @Override
     public String description() {
         return "Vector API (" + FloatKernels.S.vectorBitSize() + "-bit, float32 x " + FloatKernels.VL
-                + "), GEMM micro-tile " + Sgemm.MR + "x" + Sgemm.NR + ", " + Parallel.threads() + " threads";
+                + "), " + Sgemm.describe() + ", " + Parallel.threads() + " threads";
     }
 
     @Override
@@ -343,6 +343,17 @@ public final class VectorBackend extends ScalarBackend {
         } else {
             body.run(0, batches);
         }
+    }
+
+    /**
+     * The float32 GEMM kernel on raw arrays: C(i,j) = alpha * sum_p A(i,p) B(p,j) + beta * C(i,j) with
+     * A(i,p) = a[ao + i*ars + p*acs], B(p,j) = b[bo + p*brs + j*bcs], C(i,j) = c[co + i*ldc + j].
+     * Arguments are not validated beyond Java's array bounds; {@code dev.graft.tensor.Gemm} is the
+     * checked entry point. {@code parallel} allows the kernel to use {@link Parallel}'s pool.
+     */
+    public static void sgemm(int m, int n, int k, float alpha, float[] a, int ao, int ars, int acs, float[] b, int bo,
+                             int brs, int bcs, float beta, float[] c, int co, int ldc, boolean parallel) {
+        Sgemm.gemm(m, n, k, alpha, a, ao, ars, acs, b, bo, brs, bcs, beta, c, co, ldc, parallel);
     }
 
     /** Row-streaming double GEMM: each row of C accumulates a * (row of B) with vector FMAs; B is made row-contiguous first. */
