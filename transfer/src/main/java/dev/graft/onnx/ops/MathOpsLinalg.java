@@ -205,7 +205,7 @@ final class MathOpsLinalg {
             withOther.addAll(ol);
             cur = sumOut(cur, cl, withOther);
             Tensor other = sumOut(ops[i], ol, concat(keep, cl));
-            Contracted c = contract(cur, cl, other, ol, keep, sizes);
+            Contracted c = contract(ctx, cur, cl, other, ol, keep, sizes);
             cur = c.t;
             cl = c.labels;
         }
@@ -225,7 +225,7 @@ final class MathOpsLinalg {
     }
 
     /** cur and other share the labels in both; shared labels in keep stay as batch dims, the rest are summed by matmul. */
-    private static Contracted contract(Tensor a, List<Integer> al, Tensor b, List<Integer> bl, List<Integer> keep,
+    private static Contracted contract(OpContext ctx, Tensor a, List<Integer> al, Tensor b, List<Integer> bl, List<Integer> keep,
                                        Map<Integer, Integer> sizes) {
         List<Integer> batch = new ArrayList<>();
         List<Integer> sum = new ArrayList<>();
@@ -245,10 +245,10 @@ final class MathOpsLinalg {
         }
         Tensor pa = arrange(a, al, concat(batch, concat(aOnly, sum)), sizes);
         Tensor pb = arrange(b, bl, concat(batch, concat(sum, bOnly)), sizes);
-        int nb = prod(batch, sizes);
-        int m = prod(aOnly, sizes);
-        int k = prod(sum, sizes);
-        int n = prod(bOnly, sizes);
+        int nb = prod(ctx, batch, sizes);
+        int m = prod(ctx, aOnly, sizes);
+        int k = prod(ctx, sum, sizes);
+        int n = prod(ctx, bOnly, sizes);
         Tensor r = pa.reshape(nb, m, k).matmul(pb.reshape(nb, k, n));
         List<Integer> rl = concat(batch, concat(aOnly, bOnly));
         int[] rs = new int[rl.size()];
@@ -272,13 +272,13 @@ final class MathOpsLinalg {
         return Arrays.equals(p.shape(), full) ? p : p.expand(full);
     }
 
-    private static int prod(List<Integer> ids, Map<Integer, Integer> sizes) {
+    private static int prod(OpContext ctx, List<Integer> ids, Map<Integer, Integer> sizes) {
         long p = 1;
         for (int id : ids) {
             p *= sizes.get(id);
         }
         if (p > Integer.MAX_VALUE) {
-            throw new IllegalStateException("einsum: a contraction block has " + p + " elements");
+            throw ctx.error("a contraction block would have " + p + " elements, more than an int can index");
         }
         return (int) p;
     }

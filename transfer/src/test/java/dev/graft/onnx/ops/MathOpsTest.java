@@ -296,6 +296,29 @@ class MathOpsTest {
         assertArrayEquals(new long[] {7, 10, 15, 22}, longs(ip));
     }
 
+    @Test
+    void emptyAndDegenerateShapes() {
+        Tensor e = Tensor.zeros(DType.FLOAT32, 0, 3);
+        assertArrayEquals(new int[] {0, 3}, run("Add", e, Tensor.ones(DType.FLOAT32, 3)).shape());
+        assertArrayEquals(new float[] {0, 0, 0}, run("ReduceSum", 13, attrs(i("keepdims", 0)), e, Tensor.fromArray(new long[] {0}, 1)).toFloatArray());
+        assertArrayEquals(new int[] {0, 3}, run("Softmax", 13, attrs(), e).shape());
+        assertArrayEquals(new int[] {0, 3}, run("CumSum", 14, attrs(), e, Tensor.fromArray(new long[] {0}, 1)).shape());
+        Tensor[] tk = runAll("TopK", 11, attrs(), Tensor.ones(DType.FLOAT32, 2, 3), Tensor.fromArray(new long[] {0}, 1));
+        assertArrayEquals(new int[] {2, 0}, tk[0].shape());
+        assertArrayEquals(new int[] {2, 0}, tk[1].shape());
+        Tensor s0 = Tensor.scalar(2, DType.FLOAT32);
+        assertEquals(1, run("Softmax", 13, attrs(), s0).item());
+        assertEquals(2, run("ReduceMax", 13, attrs(), s0).item());
+        assertEquals(0, run("Range", Tensor.scalar(3, DType.INT64), Tensor.scalar(3, DType.INT64), Tensor.scalar(1, DType.INT64)).numel());
+        Tensor a = rnd(-1, 1, 2, 3);
+        Tensor b = rnd(-1, 1, 3, 4);
+        Tensor c = rnd(-1, 1, 4, 5);
+        assertTrue(run("Einsum", 12, attrs(s("equation", "ij,jk,kl->il")), a, b, c).allClose(a.matmul(b).matmul(c), 1e-12, 1e-12));
+        assertTrue(run("Einsum", 12, attrs(s("equation", "ij,ij->i")), a, a).allClose(a.mul(a).sum(new int[] {1}, false), 1e-12, 1e-12));
+        Tensor v = rnd(-1, 1, 3);
+        assertTrue(run("Einsum", 12, attrs(s("equation", "i...,i->...")), b, v).allClose(v.matmul(b), 1e-12, 1e-12));
+    }
+
     // ------------------------------------------------------------------ ONNX dtype rules
 
     @Test
