@@ -46,6 +46,7 @@ final class ShapeOps {
         r.register("SpaceToDepth", ShapeOps::spaceToDepth);
         ShapeOpsIndexing.register(r);
         ShapeOpsValues.register(r);
+        ShapeOpsUnique.register(r);
     }
 
     // ------------------------------------------------------------------ helpers shared by the ShapeOps classes

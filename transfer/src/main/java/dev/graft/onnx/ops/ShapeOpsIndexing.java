@@ -41,6 +41,7 @@ final class ShapeOpsIndexing {
         r.register("OneHot", ShapeOpsIndexing::oneHot);
         r.register("Trilu", ShapeOpsIndexing::trilu);
         r.register("EyeLike", ShapeOpsIndexing::eyeLike);
+        r.register("ReverseSequence", ShapeOpsIndexing::reverseSequence);
     }
 
     // ------------------------------------------------------------------ Slice
@@ -141,11 +142,12 @@ final class ShapeOpsIndexing {
         long[] idx = wrappedIndices(ctx, index, x.size(axis), "axis " + axis);
         int[] s = x.shape();
         int[] is = index.shape();
-        int[] out = new int[s.length - 1 + is.length];
-        System.arraycopy(s, 0, out, 0, axis);
-        System.arraycopy(is, 0, out, axis, is.length);
-        System.arraycopy(s, axis + 1, out, axis + is.length, s.length - axis - 1);
-        return one(x.indexSelect(axis, longVector(idx)).reshape(out));
+        long[] out = new long[s.length - 1 + is.length];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = i < axis ? s[i] : i < axis + is.length ? is[i - axis] : s[i - is.length + 1];
+        }
+        int[] shape = ShapeOps.checkedShape(ctx, out, "output shape");
+        return one(x.indexSelect(axis, longVector(idx)).reshape(shape));
     }
 
     private static Tensor[] gatherElements(OpContext ctx) {
@@ -204,9 +206,11 @@ final class ShapeOpsIndexing {
             }
             rows[t] = (perBatch == 0 ? 0 : t / perBatch) * block + row;
         }
-        int[] out = new int[q - 1 + ds.length - b - k];
-        System.arraycopy(is, 0, out, 0, q - 1);
-        System.arraycopy(ds, b + k, out, q - 1, ds.length - b - k);
+        long[] outDims = new long[q - 1 + ds.length - b - k];
+        for (int i = 0; i < outDims.length; i++) {
+            outDims[i] = i < q - 1 ? is[i] : ds[b + k + i - (q - 1)];
+        }
+        int[] out = ShapeOps.checkedShape(ctx, outDims, "output shape");
         Tensor table = x.reshape((int) (batch * block), rest);
         return one(table.indexSelect(0, longVector(rows)).reshape(out));
     }
@@ -478,6 +482,9 @@ final class ShapeOpsIndexing {
             k = ctx.longs(kt)[0];
         }
         boolean upper = ctx.attrInt("upper", 1) != 0;
+        if (x.numel() == 0) {
+            return one(x);
+        }
         int rows = x.size(-2);
         int cols = x.size(-1);
         boolean[] keep = new boolean[rows * cols];
@@ -509,5 +516,43 @@ final class ShapeOpsIndexing {
             }
         }
         return one(Tensor.fromArray(v, rows, cols).to(dt));
+    }
+
+    private static Tensor[] reverseSequence(OpContext ctx) {
+        Tensor x = ctx.input(0);
+        Tensor lens = ctx.input(1);
+        if (x.dim() < 2) {
+            throw ctx.error("input must have rank >= 2");
+        }
+        int timeAxis = ctx.axis(ctx.attrInt("time_axis", 0), x.dim());
+        int batchAxis = ctx.axis(ctx.attrInt("batch_axis", 1), x.dim());
+        if (timeAxis == batchAxis || timeAxis > 1 || batchAxis > 1) {
+            throw ctx.error("time_axis " + timeAxis + " and batch_axis " + batchAxis + " must be 0 and 1 in some order");
+        }
+        int[] s = x.shape();
+        long[] len = ctx.longs(lens);
+        if (len.length != s[batchAxis]) {
+            throw ctx.error("sequence_lens has " + len.length + " entries for a batch of " + s[batchAxis]);
+        }
+        int steps = s[timeAxis];
+        for (long l : len) {
+            if (l < 0 || l > steps) {
+                throw ctx.error("sequence length " + l + " is out of range [0, " + steps + "]");
+            }
+        }
+        // out[t, b, ...] = x[t < len[b] ? len[b] - 1 - t : t, b, ...], a gather along the time axis
+        int inner = (int) ShapeOps.product(s, 2, s.length);
+        long[] idx = new long[x.numel()];
+        for (int a = 0, p = 0; a < s[0]; a++) {
+            for (int b = 0; b < s[1]; b++) {
+                int t = timeAxis == 0 ? a : b;
+                long l = len[timeAxis == 0 ? b : a];
+                long src = t < l ? l - 1 - t : t;
+                for (int k = 0; k < inner; k++) {
+                    idx[p++] = src;
+                }
+            }
+        }
+        return one(x.gather(timeAxis, Tensor.fromArray(idx, s)));
     }
 }

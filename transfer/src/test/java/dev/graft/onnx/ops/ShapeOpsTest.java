@@ -317,6 +317,24 @@ class ShapeOpsTest {
         assertValues(gnd, 2, 1);
     }
 
+    @Test
+    void uniqueAndReverseSequence() {
+        Tensor x = Tensor.fromArray(new float[] {2, 1, -0f, 1, 0});
+        Tensor[] u = run(node("Unique", 1, 4), 11, x);
+        assertValues(u[0], 0, 1, 2);
+        assertValues(u[1], 2, 1, 0);
+        assertValues(u[2], 2, 1, 0, 1, 0);
+        assertValues(u[3], 2, 2, 1);
+        Tensor[] unsorted = run(node("Unique", 1, 4, i("sorted", 0)), 11, x);
+        assertValues(unsorted[0], 2, 1, 0);
+        Tensor rows = Tensor.fromArray(new long[] {3, 4, 1, 2, 3, 4}, 3, 2);
+        Tensor[] ur = run(node("Unique", 1, 4, i("axis", 0)), 11, rows);
+        assertValues(ur[0], 1, 2, 3, 4);
+        assertValues(ur[2], 1, 0, 1);
+        Tensor rs = run1("ReverseSequence", 10, new Tensor[] {floats(new int[] {2, 4}), longs(3, 1)}, i("batch_axis", 0), i("time_axis", 1));
+        assertValues(rs, 2, 1, 0, 3, 4, 5, 6, 7);
+    }
+
     // ------------------------------------------------------------------ gradients
 
     @Test
@@ -355,6 +373,10 @@ class ShapeOpsTest {
         gradcheck("SpaceToDepth", in -> run1("SpaceToDepth", 13, new Tensor[] {in[0]}, i("blocksize", 2)), randomF64(19, 1, 2, 2, 4));
         gradcheck("Compress", in -> run1("Compress", 11, new Tensor[] {in[0], Tensor.fromArray(new boolean[] {true, false, true})}),
                 randomF64(20, 2, 2));
+        gradcheck("Unique values", in -> run(node("Unique", 1, 4, i("axis", 1)), 11,
+                run1("Concat", 13, new Tensor[] {in[0], in[0]}, i("axis", 1)))[0], randomF64(23, 2, 2));
+        gradcheck("ReverseSequence", in -> run1("ReverseSequence", 10, new Tensor[] {in[0], longs(2, 0, 3)}),
+                randomF64(24, 3, 3, 2));
         gradcheck("seeded training Dropout", in -> run(node("Dropout", 3, 1, i("seed", 3)), 13,
                 in[0], Tensor.scalar(0.3), Tensor.scalar(1, DType.BOOL))[0], randomF64(21, 4, 4));
     }
