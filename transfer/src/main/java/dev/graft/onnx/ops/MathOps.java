@@ -31,7 +31,12 @@ final class MathOps {
         r.register("Sub", binary((c, a, b) -> a.sub(b)));
         r.register("Mul", binary((c, a, b) -> a.mul(b)));
         r.register("Div", binary(MathOps::div));
-        r.register("Pow", binary(MathOps::pow));
+        // Pow alone takes operands of different types: the exponent must not be cast to the base's type
+        r.register("Pow", ctx -> {
+            Tensor a = ctx.input(0);
+            Tensor b = legacyBroadcast(ctx, a, ctx.input(1));
+            return one(pow(ctx, a, b));
+        });
         r.register("Mod", new OnnxOp() {
             @Override
             public Tensor[] apply(OpContext ctx) {
