@@ -254,6 +254,12 @@ public final class BertOnnxLoader {
     // ------------------------------------------------------------------ configuration
 
     private BertConfig config() {
+        List<String> quantized = graph.nodes().stream().map(OnnxNode::opType)
+                .filter(op -> op.equals("MatMulInteger") || op.equals("QLinearMatMul") || op.equals("DequantizeLinear")).distinct().toList();
+        if (!quantized.isEmpty()) {
+            throw new OnnxException("BertOnnxLoader: " + graphName() + " is a quantized export (it has " + quantized
+                    + " nodes); BertModel is built from float exports only. Run quantized graphs with OnnxModule.");
+        }
         Tensor word = require("embeddings.word_embeddings.weight", 2);
         Tensor pos = require("embeddings.position_embeddings.weight", 2);
         Tensor type = require("embeddings.token_type_embeddings.weight", 2);
