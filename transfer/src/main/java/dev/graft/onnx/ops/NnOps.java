@@ -5,10 +5,11 @@ import dev.graft.tensor.DType;
 import dev.graft.tensor.Tensor;
 
 /**
- * Neural-network layer ops: convolutions ({@link NnOpsConv}), pooling ({@link NnOpsPool}), Resize
- * and Upsample ({@link NnOpsResize}) and, here, the normalisations (BatchNormalization,
- * InstanceNormalization, LayerNormalization, GroupNormalization, LpNormalization). All float paths
- * compose Tensor ops, so gradients reach inputs, scales, biases and running statistics alike.
+ * Neural-network layer ops: convolutions ({@link NnOpsConv}), pooling and MaxUnpool
+ * ({@link NnOpsPool}), Resize and Upsample ({@link NnOpsResize}) and, here, the normalisations
+ * (BatchNormalization, InstanceNormalization, LayerNormalization, GroupNormalization,
+ * LpNormalization, MeanVarianceNormalization, LRN). All float paths compose Tensor ops, so
+ * gradients reach inputs, scales, biases and running statistics alike.
  */
 final class NnOps {
     private NnOps() {
@@ -55,6 +56,17 @@ final class NnOps {
                 return stashReason(node);
             }
         });
+        r.register("MeanVarianceNormalization", ctx -> {
+            // (x - mean) / (std + 1e-9) over axes (default N and spatial: [0, 2, 3]), population std
+            Tensor x = floating(ctx, ctx.input(0));
+            int[] axes = ctx.toInts(ctx.attrInts("axes", new long[] {0, 2, 3}), "axes");
+            for (int k = 0; k < axes.length; k++) {
+                axes[k] = ctx.axis(axes[k], x.dim());
+            }
+            Tensor centered = x.sub(x.mean(axes, true));
+            return new Tensor[] {centered.div(centered.square().mean(axes, true).sqrt().add(1e-9))};
+        });
+        r.register("LRN", NnOps::lrn);
         r.register("LpNormalization", ctx -> {
             Tensor x = floating(ctx, ctx.input(0));
             int axis = ctx.axis(ctx.attrInt("axis", -1), x.dim());
@@ -131,6 +143,38 @@ final class NnOps {
         Tensor runMean = mean.to(x.dtype()).mul(momentum).add(bm.reshape(statShape).mul(1 - momentum)).to(mean.dtype());
         Tensor runVar = var.to(x.dtype()).mul(momentum).add(bv.reshape(var.shape()).mul(1 - momentum)).to(var.dtype());
         return new Tensor[] {y, runMean, runVar};
+    }
+
+    /**
+     * Local response normalisation across channels: y = x / (bias + alpha/size * sum of x^2 over the
+     * channels c - floor((size-1)/2) .. c + ceil((size-1)/2))^beta, the window sum taken as size
+     * shifted slices of the zero-padded squares.
+     */
+    static Tensor[] lrn(OpContext ctx) {
+        Tensor x = floating(ctx, ctx.input(0));
+        if (x.dim() < 3) {
+            throw ctx.error("X must be [N, C, spatial...]");
+        }
+        long size = ctx.attrInt("size");
+        if (size < 1 || size > Integer.MAX_VALUE / 2) {
+            throw ctx.error("size " + size + " must be a positive channel count");
+        }
+        double alpha = ctx.attrFloat("alpha", 1e-4f);
+        double beta = ctx.attrFloat("beta", 0.75f);
+        double bias = ctx.attrFloat("bias", 1f);
+        int before = (int) ((size - 1) / 2);
+        int after = (int) (size - 1 - before);
+        int c = x.size(1);
+        int[] p = new int[2 * (x.dim() - 1)];
+        p[p.length - 2] = before;
+        p[p.length - 1] = after;
+        Tensor sq = x.square().pad(p, dev.graft.tensor.PadMode.CONSTANT, 0.0);
+        Tensor sum = null;
+        for (int k = 0; k < size; k++) {
+            Tensor s = sq.narrow(1, k, c);
+            sum = sum == null ? s : sum.add(s);
+        }
+        return new Tensor[] {x.div(sum.mul(alpha / size).add(bias).pow(beta))};
     }
 
     // ------------------------------------------------------------------ Instance, Layer, Group

@@ -51,6 +51,7 @@ final class NnOpsPool {
                 return NnOpsConv.autoPadReason(node);
             }
         });
+        r.register("MaxUnpool", NnOpsPool::maxUnpool);
         r.register("GlobalAveragePool", ctx -> new Tensor[] {globalInput(ctx).mean(spatialAxes(ctx.input(0)), true)});
         r.register("GlobalMaxPool", ctx -> new Tensor[] {globalInput(ctx).amax(spatialAxes(ctx.input(0)), true)});
         r.register("GlobalLpPool", ctx -> {
@@ -317,6 +318,66 @@ final class NnOpsPool {
         shape[1] = x.size(1);
         System.arraycopy(out, 0, shape, 2, n);
         return Tensor.fromArray(res, shape);
+    }
+
+    /**
+     * MaxUnpool: zeros of the unpooled shape with each X value added at its flat index from
+     * MaxPool's Indices (scatterAdd, so differentiable in X). The shape is output_shape when given,
+     * else (in-1)*stride + kernel - pads per spatial axis.
+     */
+    static Tensor[] maxUnpool(OpContext ctx) {
+        Tensor x = ctx.input(0);
+        Tensor idx = ctx.input(1);
+        if (x.dim() < 3 || !java.util.Arrays.equals(x.shape(), idx.shape())) {
+            throw ctx.error("X must be [N, C, spatial...] and I must have its shape");
+        }
+        int n = x.dim() - 2;
+        int[] kernel = ctx.attrIntArray("kernel_shape", null);
+        if (kernel == null || kernel.length != n) {
+            throw ctx.error("kernel_shape must hold " + n + " values");
+        }
+        int[] stride = NnOpsConv.spatialInts(ctx, "strides", n, 1, 1);
+        int[][] pads = NnOpsConv.explicitPads(ctx, n);
+        // Indices count positions in the default unpooled shape; an output_shape then pads (or crops)
+        // its spatial ends, as the ONNX reference does.
+        int[] shape = x.shape().clone();
+        for (int i = 0; i < n; i++) {
+            shape[2 + i] = (x.size(2 + i) - 1) * stride[i] + kernel[i] - pads[0][i] - pads[1][i];
+        }
+        int[] target = null;
+        Tensor outShape = ctx.optionalInput(2);
+        if (outShape != null) {
+            long[] s = ctx.longs(outShape);
+            if (s.length != n + 2 || s[0] != shape[0] || s[1] != shape[1]) {
+                throw ctx.error("output_shape " + Arrays.toString(s) + " must be [" + shape[0] + ", " + shape[1] + ", " + n + " spatial sizes]");
+            }
+            target = ctx.toInts(s, "output_shape");
+        }
+        long total = 1;
+        for (int d : shape) {
+            if (d < 0) {
+                throw ctx.error("unpooled shape " + Arrays.toString(shape) + " is negative");
+            }
+            total *= d;
+        }
+        if (total > Integer.MAX_VALUE) {
+            throw ctx.error("unpooled shape " + Arrays.toString(shape) + " is too large");
+        }
+        long[] iv = ctx.longs(idx);
+        for (long v : iv) {
+            if (v < 0 || v >= total) {
+                throw ctx.error("index " + v + " is outside the unpooled shape " + Arrays.toString(shape));
+            }
+        }
+        Tensor y = Tensor.zeros(x.dtype(), (int) total).scatterAdd(0, Tensor.fromArray(iv, iv.length), x.reshape(-1)).reshape(shape);
+        if (target != null) {
+            int[] end = new int[n];
+            for (int i = 0; i < n; i++) {
+                end[i] = target[2 + i] - shape[2 + i];
+            }
+            y = NnOpsConv.padSpatial(y, new int[n], end, 0.0);
+        }
+        return new Tensor[] {y};
     }
 
     // ------------------------------------------------------------------ AveragePool, LpPool

@@ -123,6 +123,8 @@ class NnOpsTest {
         grad("LayerNormalization", t -> run("LayerNormalization", 17, a(i("axis", 1), i("stash_type", 11)), t),
                 rand(2, 3, 2), rand(3, 2), rand(3, 2));
         grad("GroupNormalization", t -> run("GroupNormalization", 18, a(i("num_groups", 2)), t), rand(2, 4, 3), rand(2), rand(2));
+        grad("MeanVarianceNormalization", t -> run("MeanVarianceNormalization", 13, a(ints("axes", 0, 2)), t), rand(2, 2, 3));
+        grad("LRN", t -> run("LRN", 13, a(i("size", 3), f("alpha", 0.5f)), t), rand(1, 4, 2));
         grad("LpNormalization", t -> run("LpNormalization", 1, a(i("axis", 1)), t), rand(2, 3));
     }
 
@@ -136,6 +138,8 @@ class NnOpsTest {
         grad("AveragePool1d include pad", t -> run("AveragePool", 11, a(ints("kernel_shape", 3), ints("pads", 2, 1),
                 i("count_include_pad", 1)), t), rand(2, 1, 4));
         grad("LpPool", t -> run("LpPool", 11, a(ints("kernel_shape", 2, 2), i("p", 3)), t), rand(1, 1, 3, 3));
+        Tensor idx = Tensor.fromArray(new long[] {0, 3, 5, 6}, 1, 1, 2, 2);
+        grad("MaxUnpool", t -> run("MaxUnpool", 11, a(ints("kernel_shape", 2, 2), ints("strides", 1, 1)), t[0], idx), rand(1, 1, 2, 2));
         grad("GlobalAveragePool", t -> run("GlobalAveragePool", 1, a(), t), rand(2, 2, 3, 2));
         grad("GlobalMaxPool", t -> run("GlobalMaxPool", 1, a(), t), rand(2, 2, 3));
     }
