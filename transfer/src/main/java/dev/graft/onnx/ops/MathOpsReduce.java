@@ -78,7 +78,8 @@ final class MathOpsReduce {
         int[] s = x.shape();
         for (int a : axes) {
             if (a < s.length && s[a] == 0 && (kind == Kind.MAX || kind == Kind.MIN)) {
-                throw ctx.error("cannot take the " + kind.name().toLowerCase() + " over the empty axis " + a);
+                // the extreme of an empty set is the identity of the reduction (ONNX, opset 18)
+                return emptyExtreme(x, axes, keep, kind == Kind.MAX);
             }
         }
         if (rank == 0) {
@@ -112,6 +113,45 @@ final class MathOpsReduce {
             // defined on integers by ONNX through floating point, truncated back to the input type
             default -> floatReduce(x.to(DType.FLOAT64), kind, axes, keep).to(dt);
         };
+    }
+
+    private static Tensor emptyExtreme(Tensor x, int[] axes, boolean keep, boolean max) {
+        int[] s = x.shape();
+        boolean[] reduced = new boolean[s.length];
+        for (int a : axes) {
+            reduced[a] = true;
+        }
+        int[] out = new int[s.length];
+        int rank = 0;
+        int n = 1;
+        for (int d = 0; d < s.length; d++) {
+            if (!reduced[d] || keep) {
+                out[rank++] = reduced[d] ? 1 : s[d];
+                n *= out[rank - 1];
+            }
+        }
+        out = Arrays.copyOf(out, rank);
+        DType dt = x.dtype();
+        double v;
+        if (dt.isFloating()) {
+            v = max ? Double.NEGATIVE_INFINITY : Double.POSITIVE_INFINITY;
+        } else {
+            long lo = switch (dt) {
+                case INT64 -> Long.MIN_VALUE;
+                case INT32 -> Integer.MIN_VALUE;
+                default -> 0;
+            };
+            long hi = switch (dt) {
+                case INT64 -> Long.MAX_VALUE;
+                case INT32 -> Integer.MAX_VALUE;
+                case UINT8 -> 255;
+                default -> 1;
+            };
+            long[] filled = new long[n];
+            Arrays.fill(filled, max ? lo : hi);
+            return Tensor.fromArray(filled, filled.length).reshape(out).to(dt);
+        }
+        return Tensor.full(v, dt, out);
     }
 
     private static Tensor floatReduce(Tensor x, Kind kind, int[] axes, boolean keep) {

@@ -325,6 +325,11 @@ class MathOpsTest {
         Tensor[] tk = runAll("TopK", 11, attrs(), Tensor.ones(DType.FLOAT32, 2, 3), Tensor.fromArray(new long[] {0}, 1));
         assertArrayEquals(new int[] {2, 0}, tk[0].shape());
         assertArrayEquals(new int[] {2, 0}, tk[1].shape());
+        Tensor emptyMax = run("ReduceMax", 18, attrs(i("keepdims", 0)), e, Tensor.fromArray(new long[] {0}, 1));
+        assertArrayEquals(new float[] {Float.NEGATIVE_INFINITY, Float.NEGATIVE_INFINITY, Float.NEGATIVE_INFINITY}, emptyMax.toFloatArray());
+        Tensor emptyMin = run("ReduceMin", 18, attrs(), Tensor.zeros(DType.INT32, 2, 0), Tensor.fromArray(new long[] {1}, 1));
+        assertArrayEquals(new int[] {2, 1}, emptyMin.shape());
+        assertArrayEquals(new long[] {Integer.MAX_VALUE, Integer.MAX_VALUE}, longs(emptyMin));
         Tensor s0 = Tensor.scalar(2, DType.FLOAT32);
         assertEquals(1, run("Softmax", 13, attrs(), s0).item());
         assertEquals(2, run("ReduceMax", 13, attrs(), s0).item());
@@ -752,6 +757,31 @@ class MathOpsTest {
                 check("Einsum", 12, a(as("equation", eqs[k][0])), xs, FLOAT);
             }
             check("Det", 11, none(), ins(in("x", FLOAT, -1, 1, 2, 3, 3)), FLOAT);
+        }
+
+        @Test
+        void logicComparisonsAndVariadics() {
+            In p = in("p", BOOL, 0, 2, 2, 3);
+            In q = in("q", BOOL, 0, 2, 3);
+            for (String op : new String[] {"And", "Or", "Xor", "Equal"}) {
+                check(op, 16, none(), ins(p, q), BOOL);
+            }
+            check("Not", 1, none(), ins(p), BOOL);
+            In f = values("f", FLOAT, new int[] {5}, 1, Double.POSITIVE_INFINITY, Double.NaN, Double.NEGATIVE_INFINITY, -2);
+            check("IsNaN", 13, none(), ins(f), BOOL);
+            check("IsInf", 10, none(), ins(f), BOOL);
+            check("IsInf", 10, a(ai("detect_negative", 0)), ins(f), BOOL);
+            In x = in("x", FLOAT, -1, 1, 2, 3);
+            In y = in("y", FLOAT, -1, 1, 3);
+            In z = in("z", FLOAT, -1, 1, 2, 1);
+            for (String op : new String[] {"Sum", "Mean", "Max", "Min"}) {
+                check(op, 13, none(), ins(x, y, z), FLOAT);
+                check(op, 13, none(), ins(x), FLOAT);
+            }
+            for (String op : new String[] {"Less", "Greater", "Equal", "LessOrEqual", "GreaterOrEqual"}) {
+                check(op, 16, none(), ins(x, y), BOOL);
+            }
+            check("Max", 13, none(), ins(in("i", INT64, -9, 9, 2, 3), in("j", INT64, -9, 9, 3)), INT64);
         }
 
         @Test
