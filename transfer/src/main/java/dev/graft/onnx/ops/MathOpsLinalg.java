@@ -40,7 +40,17 @@ final class MathOpsLinalg {
             @Override
             public String unsupportedReason(OnnxNode node, int opset) {
                 var eq = node.attributes().get("equation");
-                return eq == null ? "attribute 'equation' is missing" : null;
+                if (eq == null || eq.s() == null) {
+                    return "attribute 'equation' is missing";
+                }
+                String e = eq.s().replace(" ", "");
+                if (!e.matches("[A-Za-z.,]*(->[A-Za-z.]*)?") || e.replace("...", "").contains(".")) {
+                    return "equation '" + eq.s() + "' is not of the form 'terms->output' with letters and '...'";
+                }
+                int arrow = e.indexOf("->");
+                int terms = (arrow < 0 ? e : e.substring(0, arrow)).split(",", -1).length;
+                return terms == node.inputs().size() ? null
+                        : "equation '" + eq.s() + "' has " + terms + " operand terms but the node has " + node.inputs().size() + " inputs";
             }
         });
     }

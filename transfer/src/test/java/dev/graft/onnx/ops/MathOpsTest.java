@@ -425,6 +425,15 @@ class MathOpsTest {
         String einsum = REG.find("", "Einsum").unsupportedReason(node("Einsum", 2), 12);
         assertNotNull(einsum);
         assertTrue(einsum.contains("equation"), einsum);
+        String bad = REG.find("", "Einsum").unsupportedReason(node("Einsum", 2, s("equation", "ij,j2->i")), 12);
+        assertNotNull(bad);
+        assertTrue(bad.contains("letters"), bad);
+        String count = REG.find("", "Einsum").unsupportedReason(node("Einsum", 1, s("equation", "ij,jk->ik")), 12);
+        assertNotNull(count);
+        assertTrue(count.contains("2 operand terms but the node has 1 inputs"), count);
+        String dir = REG.find("", "BitShift").unsupportedReason(node("BitShift", 2, s("direction", "UP")), 11);
+        assertNotNull(dir);
+        assertTrue(dir.contains("LEFT or RIGHT"), dir);
     }
 
     @Test
