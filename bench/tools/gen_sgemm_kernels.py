@@ -10,7 +10,8 @@ each tile shape is spelled out in full; this script is the one place that spelli
 
 # (rows, vectors, A layout): "packed" reads A at pa + p*ROWS + r (constant offsets, one pointer);
 # "direct" reads A(r, p) at a[pa + r*ars + p*acs] for any strides, rows past mr clamped to the last.
-SHAPES = [(8, 2, "packed"), (8, 2, "direct"), (4, 2, "direct"), (2, 4, "direct"), (1, 4, "direct")]
+SHAPES = [(8, 2, "packed"), (8, 2, "direct"), (8, 1, "packed"), (8, 1, "direct"), (4, 2, "direct"), (2, 4, "direct"),
+          (1, 4, "direct")]
 
 
 def kernel(R, V, layout):
@@ -64,9 +65,58 @@ def kernel(R, V, layout):
     return "\n".join(L)
 
 
+
+def dot(R, C):
+    """R rows x C columns of C as dot products along k: A rows and B^T rows unit-stride."""
+    L = []
+    w = L.append
+    w(f"    /**")
+    w(f"     * {R} x {C} tile as dot products over k, for N too small for the broadcast kernels: A(r, p) = a[pa + r*lda + p],")
+    w(f"     * B(p, j) = bt[pb + j*ldbt + p] (B transposed, unit-stride along k). Rows past mr and columns past nr")
+    w(f"     * re-read the last valid one. Per element: lane sums in vector order, then the k tail in p order.")
+    w(f"     */")
+    w(f"    static void dot{R}x{C}(int k, float[] a, int pa, int lda, float[] bt, int pb, int ldbt, float[] c, int co, int ldc,")
+    w(f"                        int mr, int nr, float alpha, float beta) {{")
+    for r in range(R):
+        w(f"        int a{r} = pa + Math.min({r}, mr - 1) * lda;")
+    for j in range(C):
+        w(f"        int b{j} = pb + Math.min({j}, nr - 1) * ldbt;")
+    for r in range(R):
+        w("        FloatVector " + ", ".join(f"s{r}{j} = FloatVector.zero(S)" for j in range(C)) + ";")
+    w("        int kv = S.loopBound(k);")
+    w("        for (int p = 0; p < kv; p += VL) {")
+    for j in range(C):
+        w(f"            FloatVector y{j} = FloatVector.fromArray(S, bt, b{j} + p);")
+    for r in range(R):
+        w(f"            FloatVector x{r} = FloatVector.fromArray(S, a, a{r} + p);")
+        for j in range(C):
+            w(f"            s{r}{j} = x{r}.fma(y{j}, s{r}{j});")
+    w("        }")
+    for r in range(R):
+        if r > 0:
+            w(f"        if (mr > {r}) {{")
+        ind = "        " + ("    " if r > 0 else "")
+        for j in range(C):
+            if j > 0:
+                w(f"{ind}if (nr > {j}) {{")
+            ii = ind + ("    " if j > 0 else "")
+            w(f"{ii}float t{r}{j} = hsum(s{r}{j});")
+            w(f"{ii}for (int p = kv; p < k; p++) {{")
+            w(f"{ii}    t{r}{j} = Math.fma(a[a{r} + p], bt[b{j} + p], t{r}{j});")
+            w(f"{ii}}}")
+            w(f"{ii}Sgemm.update(t{r}{j}, c, co + {r} * ldc + {j}, alpha, beta);")
+            if j > 0:
+                w(f"{ind}}}")
+        if r > 0:
+            w("        }")
+    w("    }")
+    return "\n".join(L)
+
+
 print("""package dev.graft.tensor.backend.simd;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -81,6 +131,37 @@ final class SgemmKernels {
 
     private SgemmKernels() {
     }
+
+    // lane pairs (i, i + w) for the fixed-order horizontal sum below; the JIT folds the unused ones
+    private static final VectorShuffle<Float> HALF16 = VectorShuffle.fromOp(S, i -> (i + 16) % VL);
+    private static final VectorShuffle<Float> HALF8 = VectorShuffle.fromOp(S, i -> (i + 8) % VL);
+    private static final VectorShuffle<Float> HALF4 = VectorShuffle.fromOp(S, i -> (i + 4) % VL);
+    private static final VectorShuffle<Float> HALF2 = VectorShuffle.fromOp(S, i -> (i + 2) % VL);
+    private static final VectorShuffle<Float> HALF1 = VectorShuffle.fromOp(S, i -> (i + 1) % VL);
+
+    /**
+     * Sum of the lanes as a fixed tree of lanewise adds. Not reduceLanes(ADD): its order is
+     * unspecified, and the JIT's intrinsic and the interpreter's loop differ in the last bit, so
+     * the same call would change value once compiled.
+     */
+    static float hsum(FloatVector v) {
+        if (VL > 16) {
+            v = v.add(v.rearrange(HALF16));
+        }
+        if (VL > 8) {
+            v = v.add(v.rearrange(HALF8));
+        }
+        if (VL > 4) {
+            v = v.add(v.rearrange(HALF4));
+        }
+        if (VL > 2) {
+            v = v.add(v.rearrange(HALF2));
+        }
+        if (VL > 1) {
+            v = v.add(v.rearrange(HALF1));
+        }
+        return v.lane(0);
+    }
 """)
-print("\n\n".join(kernel(*s) for s in SHAPES))
+print("\n\n".join([kernel(*s) for s in SHAPES] + [dot(4, 4)]))
 print("}")

@@ -51,6 +51,8 @@ final class Sgemm {
     static final int DIRECT_B_MAX_M = prop("graft.gemm.directBMaxM", 4 * MR);
     /** Up to this many columns, A is read in place rather than packed. */
     static final int DIRECT_A_MAX_N = prop("graft.gemm.directAMaxN", 4 * NR);
+    /** Up to this many columns, C is computed as dot products along K (GEMV-like: K x 1 vectors, a few outputs). */
+    static final int DOT_MAX_N = prop("graft.gemm.dotMaxN", 8);
     /** Below this many flops (2 m n k) a product stays on the calling thread. */
     static final long PARALLEL_MIN_FLOPS = prop("graft.gemm.parallelMinFlops", 1 << 20);
 
@@ -113,6 +115,39 @@ final class Sgemm {
             return;
         }
         boolean par = parallel && Parallel.threads() > 1 && 2L * m * n * k >= PARALLEL_MIN_FLOPS;
+        if (n <= DOT_MAX_N) {
+            // few columns: dot products along K, rows split between threads in blocks of 4
+            int blocks = (m + 3) / 4;
+            int tasks = par ? Math.min(Parallel.threads(), blocks) : 1;
+            float[] bt = b;
+            int bto = bo;
+            int ldbt = bcs;
+            if (brs != 1) {
+                bt = new float[n * k];
+                for (int j = 0; j < n; j++) {
+                    for (int p = 0; p < k; p++) {
+                        bt[j * k + p] = b[bo + p * brs + j * bcs];
+                    }
+                }
+                bto = 0;
+                ldbt = k;
+            }
+            if (tasks <= 1) {
+                dots(0, m, n, k, alpha, a, ao, ars, acs, bt, bto, ldbt, beta, c, co, ldc);
+            } else {
+                float[] btf = bt;
+                int btof = bto;
+                int ldbtf = ldbt;
+                Parallel.forRange(tasks, 1, (from, to) -> {
+                    for (int t = from; t < to; t++) {
+                        int i0 = (int) ((long) blocks * t / tasks) * 4;
+                        int i1 = Math.min(m, (int) ((long) blocks * (t + 1) / tasks) * 4);
+                        dots(i0, i1, n, k, alpha, a, ao, ars, acs, btf, btof, ldbtf, beta, c, co, ldc);
+                    }
+                });
+            }
+            return;
+        }
         if (m < MR) {
             // skinny: split columns between threads in whole 64-column strips
             int strips = (n + 2 * NR - 1) / (2 * NR);
@@ -220,14 +255,18 @@ final class Sgemm {
                             int cOff = cCol + (ic + ir) * ldc;
                             if (packA) {
                                 int pa = (ir / MR) * kc * MR;
-                                if (mr <= 4) {
+                                if (nr <= VL) {
+                                    SgemmKernels.packed8x1(kc, ap, pa, bArr, bOff, bStride, c, cOff, ldc, mr, nr, alpha, betaK, tile);
+                                } else if (mr <= 4) {
                                     SgemmKernels.direct4x2(kc, ap, pa, 1, MR, bArr, bOff, bStride, c, cOff, ldc, mr, nr, alpha, betaK, tile);
                                 } else {
                                     SgemmKernels.packed8x2(kc, ap, pa, bArr, bOff, bStride, c, cOff, ldc, mr, nr, alpha, betaK, tile);
                                 }
                             } else {
                                 int pa = aBase + ir * ars;
-                                if (mr <= 4) {
+                                if (nr <= VL) {
+                                    SgemmKernels.direct8x1(kc, a, pa, ars, acs, bArr, bOff, bStride, c, cOff, ldc, mr, nr, alpha, betaK, tile);
+                                } else if (mr <= 4) {
                                     SgemmKernels.direct4x2(kc, a, pa, ars, acs, bArr, bOff, bStride, c, cOff, ldc, mr, nr, alpha, betaK, tile);
                                 } else {
                                     SgemmKernels.direct8x2(kc, a, pa, ars, acs, bArr, bOff, bStride, c, cOff, ldc, mr, nr, alpha, betaK, tile);
@@ -238,6 +277,41 @@ final class Sgemm {
                 }
             }
         }
+    }
+
+    /** Rows [i0, i1) of C for N <= DOT_MAX_N, 4 rows x 4 columns at a time; A rows are copied when not unit-stride. */
+    private static void dots(int i0, int i1, int n, int k, float alpha, float[] a, int ao, int ars, int acs, float[] bt,
+                             int bto, int ldbt, float beta, float[] c, int co, int ldc) {
+        float[] rows = acs == 1 ? null : buffer(0, 4 * k);
+        for (int i = i0; i < i1; i += 4) {
+            int mr = Math.min(4, i1 - i);
+            float[] aa = a;
+            int pa = ao + i * ars;
+            int lda = ars;
+            if (rows != null) {
+                for (int r = 0; r < mr; r++) {
+                    for (int p = 0; p < k; p++) {
+                        rows[r * k + p] = a[ao + (i + r) * ars + p * acs];
+                    }
+                }
+                aa = rows;
+                pa = 0;
+                lda = k;
+            }
+            for (int j = 0; j < n; j += 4) {
+                SgemmKernels.dot4x4(k, aa, pa, lda, bt, bto + j * ldbt, ldbt, c, co + i * ldc + j, ldc, mr, Math.min(4, n - j),
+                        alpha, beta);
+            }
+        }
+    }
+
+    /** C[o] = alpha * t + beta * C[o], the scalar twin of {@link #update(float[], int, float[], int, int, int, int, float, float)}. */
+    static void update(float t, float[] c, int o, float alpha, float beta) {
+        float v = alpha == 1f ? t : t * alpha;
+        if (beta != 0f) {
+            v = beta == 1f ? v + c[o] : c[o] * beta + v;
+        }
+        c[o] = v;
     }
 
     /**

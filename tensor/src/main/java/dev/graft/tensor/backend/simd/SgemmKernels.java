@@ -1,6 +1,7 @@
 package dev.graft.tensor.backend.simd;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -14,6 +15,37 @@ final class SgemmKernels {
     static final int VL = S.length();
 
     private SgemmKernels() {
+    }
+
+    // lane pairs (i, i + w) for the fixed-order horizontal sum below; the JIT folds the unused ones
+    private static final VectorShuffle<Float> HALF16 = VectorShuffle.fromOp(S, i -> (i + 16) % VL);
+    private static final VectorShuffle<Float> HALF8 = VectorShuffle.fromOp(S, i -> (i + 8) % VL);
+    private static final VectorShuffle<Float> HALF4 = VectorShuffle.fromOp(S, i -> (i + 4) % VL);
+    private static final VectorShuffle<Float> HALF2 = VectorShuffle.fromOp(S, i -> (i + 2) % VL);
+    private static final VectorShuffle<Float> HALF1 = VectorShuffle.fromOp(S, i -> (i + 1) % VL);
+
+    /**
+     * Sum of the lanes as a fixed tree of lanewise adds. Not reduceLanes(ADD): its order is
+     * unspecified, and the JIT's intrinsic and the interpreter's loop differ in the last bit, so
+     * the same call would change value once compiled.
+     */
+    static float hsum(FloatVector v) {
+        if (VL > 16) {
+            v = v.add(v.rearrange(HALF16));
+        }
+        if (VL > 8) {
+            v = v.add(v.rearrange(HALF8));
+        }
+        if (VL > 4) {
+            v = v.add(v.rearrange(HALF4));
+        }
+        if (VL > 2) {
+            v = v.add(v.rearrange(HALF2));
+        }
+        if (VL > 1) {
+            v = v.add(v.rearrange(HALF1));
+        }
+        return v.lane(0);
     }
 
     /** 8 x 2*VL tile; A packed as ap[pa + p*8 + r]; B rows at b[pb + p*brs], lanes contiguous. */
@@ -196,6 +228,136 @@ final class SgemmKernels {
         Sgemm.update(tile, 2 * VL, c, co, ldc, mr, nr, alpha, beta);
     }
 
+    /** 8 x 1*VL tile; A packed as ap[pa + p*8 + r]; B rows at b[pb + p*brs], lanes contiguous. */
+    static void packed8x1(int kc, float[] a, int pa, float[] b, int pb, int brs, float[] c, int co, int ldc,
+                       int mr, int nr, float alpha, float beta, float[] tile) {
+        FloatVector c00 = FloatVector.zero(S);
+        FloatVector c10 = FloatVector.zero(S);
+        FloatVector c20 = FloatVector.zero(S);
+        FloatVector c30 = FloatVector.zero(S);
+        FloatVector c40 = FloatVector.zero(S);
+        FloatVector c50 = FloatVector.zero(S);
+        FloatVector c60 = FloatVector.zero(S);
+        FloatVector c70 = FloatVector.zero(S);
+        for (int p = 0; p < kc; p++, pa += 8, pb += brs) {
+            FloatVector b0 = FloatVector.fromArray(S, b, pb);
+            FloatVector x0 = FloatVector.broadcast(S, a[pa + 0]);
+            c00 = x0.fma(b0, c00);
+            FloatVector x1 = FloatVector.broadcast(S, a[pa + 1]);
+            c10 = x1.fma(b0, c10);
+            FloatVector x2 = FloatVector.broadcast(S, a[pa + 2]);
+            c20 = x2.fma(b0, c20);
+            FloatVector x3 = FloatVector.broadcast(S, a[pa + 3]);
+            c30 = x3.fma(b0, c30);
+            FloatVector x4 = FloatVector.broadcast(S, a[pa + 4]);
+            c40 = x4.fma(b0, c40);
+            FloatVector x5 = FloatVector.broadcast(S, a[pa + 5]);
+            c50 = x5.fma(b0, c50);
+            FloatVector x6 = FloatVector.broadcast(S, a[pa + 6]);
+            c60 = x6.fma(b0, c60);
+            FloatVector x7 = FloatVector.broadcast(S, a[pa + 7]);
+            c70 = x7.fma(b0, c70);
+        }
+        if (mr == 8 && nr == 1 * VL && alpha == 1f && (beta == 0f || beta == 1f)) {
+            boolean load = beta != 0f;
+            int o0 = co + 0 * ldc;
+            (load ? c00.add(FloatVector.fromArray(S, c, o0)) : c00).intoArray(c, o0);
+            int o1 = co + 1 * ldc;
+            (load ? c10.add(FloatVector.fromArray(S, c, o1)) : c10).intoArray(c, o1);
+            int o2 = co + 2 * ldc;
+            (load ? c20.add(FloatVector.fromArray(S, c, o2)) : c20).intoArray(c, o2);
+            int o3 = co + 3 * ldc;
+            (load ? c30.add(FloatVector.fromArray(S, c, o3)) : c30).intoArray(c, o3);
+            int o4 = co + 4 * ldc;
+            (load ? c40.add(FloatVector.fromArray(S, c, o4)) : c40).intoArray(c, o4);
+            int o5 = co + 5 * ldc;
+            (load ? c50.add(FloatVector.fromArray(S, c, o5)) : c50).intoArray(c, o5);
+            int o6 = co + 6 * ldc;
+            (load ? c60.add(FloatVector.fromArray(S, c, o6)) : c60).intoArray(c, o6);
+            int o7 = co + 7 * ldc;
+            (load ? c70.add(FloatVector.fromArray(S, c, o7)) : c70).intoArray(c, o7);
+            return;
+        }
+        c00.intoArray(tile, 0 * VL);
+        c10.intoArray(tile, 1 * VL);
+        c20.intoArray(tile, 2 * VL);
+        c30.intoArray(tile, 3 * VL);
+        c40.intoArray(tile, 4 * VL);
+        c50.intoArray(tile, 5 * VL);
+        c60.intoArray(tile, 6 * VL);
+        c70.intoArray(tile, 7 * VL);
+        Sgemm.update(tile, 1 * VL, c, co, ldc, mr, nr, alpha, beta);
+    }
+
+    /** 8 x 1*VL tile; A(r, p) = a[pa + r*ars + p*acs] (rows past mr re-read row mr-1); B rows at b[pb + p*brs]. */
+    static void direct8x1(int kc, float[] a, int pa, int ars, int acs, float[] b, int pb, int brs, float[] c, int co,
+                       int ldc, int mr, int nr, float alpha, float beta, float[] tile) {
+        int a0 = pa;
+        int a1 = pa + Math.min(1, mr - 1) * ars;
+        int a2 = pa + Math.min(2, mr - 1) * ars;
+        int a3 = pa + Math.min(3, mr - 1) * ars;
+        int a4 = pa + Math.min(4, mr - 1) * ars;
+        int a5 = pa + Math.min(5, mr - 1) * ars;
+        int a6 = pa + Math.min(6, mr - 1) * ars;
+        int a7 = pa + Math.min(7, mr - 1) * ars;
+        FloatVector c00 = FloatVector.zero(S);
+        FloatVector c10 = FloatVector.zero(S);
+        FloatVector c20 = FloatVector.zero(S);
+        FloatVector c30 = FloatVector.zero(S);
+        FloatVector c40 = FloatVector.zero(S);
+        FloatVector c50 = FloatVector.zero(S);
+        FloatVector c60 = FloatVector.zero(S);
+        FloatVector c70 = FloatVector.zero(S);
+        for (int p = 0, q = 0; p < kc; p++, q += acs, pb += brs) {
+            FloatVector b0 = FloatVector.fromArray(S, b, pb);
+            FloatVector x0 = FloatVector.broadcast(S, a[a0 + q]);
+            c00 = x0.fma(b0, c00);
+            FloatVector x1 = FloatVector.broadcast(S, a[a1 + q]);
+            c10 = x1.fma(b0, c10);
+            FloatVector x2 = FloatVector.broadcast(S, a[a2 + q]);
+            c20 = x2.fma(b0, c20);
+            FloatVector x3 = FloatVector.broadcast(S, a[a3 + q]);
+            c30 = x3.fma(b0, c30);
+            FloatVector x4 = FloatVector.broadcast(S, a[a4 + q]);
+            c40 = x4.fma(b0, c40);
+            FloatVector x5 = FloatVector.broadcast(S, a[a5 + q]);
+            c50 = x5.fma(b0, c50);
+            FloatVector x6 = FloatVector.broadcast(S, a[a6 + q]);
+            c60 = x6.fma(b0, c60);
+            FloatVector x7 = FloatVector.broadcast(S, a[a7 + q]);
+            c70 = x7.fma(b0, c70);
+        }
+        if (mr == 8 && nr == 1 * VL && alpha == 1f && (beta == 0f || beta == 1f)) {
+            boolean load = beta != 0f;
+            int o0 = co + 0 * ldc;
+            (load ? c00.add(FloatVector.fromArray(S, c, o0)) : c00).intoArray(c, o0);
+            int o1 = co + 1 * ldc;
+            (load ? c10.add(FloatVector.fromArray(S, c, o1)) : c10).intoArray(c, o1);
+            int o2 = co + 2 * ldc;
+            (load ? c20.add(FloatVector.fromArray(S, c, o2)) : c20).intoArray(c, o2);
+            int o3 = co + 3 * ldc;
+            (load ? c30.add(FloatVector.fromArray(S, c, o3)) : c30).intoArray(c, o3);
+            int o4 = co + 4 * ldc;
+            (load ? c40.add(FloatVector.fromArray(S, c, o4)) : c40).intoArray(c, o4);
+            int o5 = co + 5 * ldc;
+            (load ? c50.add(FloatVector.fromArray(S, c, o5)) : c50).intoArray(c, o5);
+            int o6 = co + 6 * ldc;
+            (load ? c60.add(FloatVector.fromArray(S, c, o6)) : c60).intoArray(c, o6);
+            int o7 = co + 7 * ldc;
+            (load ? c70.add(FloatVector.fromArray(S, c, o7)) : c70).intoArray(c, o7);
+            return;
+        }
+        c00.intoArray(tile, 0 * VL);
+        c10.intoArray(tile, 1 * VL);
+        c20.intoArray(tile, 2 * VL);
+        c30.intoArray(tile, 3 * VL);
+        c40.intoArray(tile, 4 * VL);
+        c50.intoArray(tile, 5 * VL);
+        c60.intoArray(tile, 6 * VL);
+        c70.intoArray(tile, 7 * VL);
+        Sgemm.update(tile, 1 * VL, c, co, ldc, mr, nr, alpha, beta);
+    }
+
     /** 4 x 2*VL tile; A(r, p) = a[pa + r*ars + p*acs] (rows past mr re-read row mr-1); B rows at b[pb + p*brs]. */
     static void direct4x2(int kc, float[] a, int pa, int ars, int acs, float[] b, int pb, int brs, float[] c, int co,
                        int ldc, int mr, int nr, float alpha, float beta, float[] tile) {
@@ -328,5 +490,163 @@ final class SgemmKernels {
         c02.intoArray(tile, 0 * VL + 2 * VL);
         c03.intoArray(tile, 0 * VL + 3 * VL);
         Sgemm.update(tile, 4 * VL, c, co, ldc, mr, nr, alpha, beta);
+    }
+
+    /**
+     * 4 x 4 tile as dot products over k, for N too small for the broadcast kernels: A(r, p) = a[pa + r*lda + p],
+     * B(p, j) = bt[pb + j*ldbt + p] (B transposed, unit-stride along k). Rows past mr and columns past nr
+     * re-read the last valid one. Per element: lane sums in vector order, then the k tail in p order.
+     */
+    static void dot4x4(int k, float[] a, int pa, int lda, float[] bt, int pb, int ldbt, float[] c, int co, int ldc,
+                        int mr, int nr, float alpha, float beta) {
+        int a0 = pa + Math.min(0, mr - 1) * lda;
+        int a1 = pa + Math.min(1, mr - 1) * lda;
+        int a2 = pa + Math.min(2, mr - 1) * lda;
+        int a3 = pa + Math.min(3, mr - 1) * lda;
+        int b0 = pb + Math.min(0, nr - 1) * ldbt;
+        int b1 = pb + Math.min(1, nr - 1) * ldbt;
+        int b2 = pb + Math.min(2, nr - 1) * ldbt;
+        int b3 = pb + Math.min(3, nr - 1) * ldbt;
+        FloatVector s00 = FloatVector.zero(S), s01 = FloatVector.zero(S), s02 = FloatVector.zero(S), s03 = FloatVector.zero(S);
+        FloatVector s10 = FloatVector.zero(S), s11 = FloatVector.zero(S), s12 = FloatVector.zero(S), s13 = FloatVector.zero(S);
+        FloatVector s20 = FloatVector.zero(S), s21 = FloatVector.zero(S), s22 = FloatVector.zero(S), s23 = FloatVector.zero(S);
+        FloatVector s30 = FloatVector.zero(S), s31 = FloatVector.zero(S), s32 = FloatVector.zero(S), s33 = FloatVector.zero(S);
+        int kv = S.loopBound(k);
+        for (int p = 0; p < kv; p += VL) {
+            FloatVector y0 = FloatVector.fromArray(S, bt, b0 + p);
+            FloatVector y1 = FloatVector.fromArray(S, bt, b1 + p);
+            FloatVector y2 = FloatVector.fromArray(S, bt, b2 + p);
+            FloatVector y3 = FloatVector.fromArray(S, bt, b3 + p);
+            FloatVector x0 = FloatVector.fromArray(S, a, a0 + p);
+            s00 = x0.fma(y0, s00);
+            s01 = x0.fma(y1, s01);
+            s02 = x0.fma(y2, s02);
+            s03 = x0.fma(y3, s03);
+            FloatVector x1 = FloatVector.fromArray(S, a, a1 + p);
+            s10 = x1.fma(y0, s10);
+            s11 = x1.fma(y1, s11);
+            s12 = x1.fma(y2, s12);
+            s13 = x1.fma(y3, s13);
+            FloatVector x2 = FloatVector.fromArray(S, a, a2 + p);
+            s20 = x2.fma(y0, s20);
+            s21 = x2.fma(y1, s21);
+            s22 = x2.fma(y2, s22);
+            s23 = x2.fma(y3, s23);
+            FloatVector x3 = FloatVector.fromArray(S, a, a3 + p);
+            s30 = x3.fma(y0, s30);
+            s31 = x3.fma(y1, s31);
+            s32 = x3.fma(y2, s32);
+            s33 = x3.fma(y3, s33);
+        }
+        float t00 = hsum(s00);
+        for (int p = kv; p < k; p++) {
+            t00 = Math.fma(a[a0 + p], bt[b0 + p], t00);
+        }
+        Sgemm.update(t00, c, co + 0 * ldc + 0, alpha, beta);
+        if (nr > 1) {
+            float t01 = hsum(s01);
+            for (int p = kv; p < k; p++) {
+                t01 = Math.fma(a[a0 + p], bt[b1 + p], t01);
+            }
+            Sgemm.update(t01, c, co + 0 * ldc + 1, alpha, beta);
+        }
+        if (nr > 2) {
+            float t02 = hsum(s02);
+            for (int p = kv; p < k; p++) {
+                t02 = Math.fma(a[a0 + p], bt[b2 + p], t02);
+            }
+            Sgemm.update(t02, c, co + 0 * ldc + 2, alpha, beta);
+        }
+        if (nr > 3) {
+            float t03 = hsum(s03);
+            for (int p = kv; p < k; p++) {
+                t03 = Math.fma(a[a0 + p], bt[b3 + p], t03);
+            }
+            Sgemm.update(t03, c, co + 0 * ldc + 3, alpha, beta);
+        }
+        if (mr > 1) {
+            float t10 = hsum(s10);
+            for (int p = kv; p < k; p++) {
+                t10 = Math.fma(a[a1 + p], bt[b0 + p], t10);
+            }
+            Sgemm.update(t10, c, co + 1 * ldc + 0, alpha, beta);
+            if (nr > 1) {
+                float t11 = hsum(s11);
+                for (int p = kv; p < k; p++) {
+                    t11 = Math.fma(a[a1 + p], bt[b1 + p], t11);
+                }
+                Sgemm.update(t11, c, co + 1 * ldc + 1, alpha, beta);
+            }
+            if (nr > 2) {
+                float t12 = hsum(s12);
+                for (int p = kv; p < k; p++) {
+                    t12 = Math.fma(a[a1 + p], bt[b2 + p], t12);
+                }
+                Sgemm.update(t12, c, co + 1 * ldc + 2, alpha, beta);
+            }
+            if (nr > 3) {
+                float t13 = hsum(s13);
+                for (int p = kv; p < k; p++) {
+                    t13 = Math.fma(a[a1 + p], bt[b3 + p], t13);
+                }
+                Sgemm.update(t13, c, co + 1 * ldc + 3, alpha, beta);
+            }
+        }
+        if (mr > 2) {
+            float t20 = hsum(s20);
+            for (int p = kv; p < k; p++) {
+                t20 = Math.fma(a[a2 + p], bt[b0 + p], t20);
+            }
+            Sgemm.update(t20, c, co + 2 * ldc + 0, alpha, beta);
+            if (nr > 1) {
+                float t21 = hsum(s21);
+                for (int p = kv; p < k; p++) {
+                    t21 = Math.fma(a[a2 + p], bt[b1 + p], t21);
+                }
+                Sgemm.update(t21, c, co + 2 * ldc + 1, alpha, beta);
+            }
+            if (nr > 2) {
+                float t22 = hsum(s22);
+                for (int p = kv; p < k; p++) {
+                    t22 = Math.fma(a[a2 + p], bt[b2 + p], t22);
+                }
+                Sgemm.update(t22, c, co + 2 * ldc + 2, alpha, beta);
+            }
+            if (nr > 3) {
+                float t23 = hsum(s23);
+                for (int p = kv; p < k; p++) {
+                    t23 = Math.fma(a[a2 + p], bt[b3 + p], t23);
+                }
+                Sgemm.update(t23, c, co + 2 * ldc + 3, alpha, beta);
+            }
+        }
+        if (mr > 3) {
+            float t30 = hsum(s30);
+            for (int p = kv; p < k; p++) {
+                t30 = Math.fma(a[a3 + p], bt[b0 + p], t30);
+            }
+            Sgemm.update(t30, c, co + 3 * ldc + 0, alpha, beta);
+            if (nr > 1) {
+                float t31 = hsum(s31);
+                for (int p = kv; p < k; p++) {
+                    t31 = Math.fma(a[a3 + p], bt[b1 + p], t31);
+                }
+                Sgemm.update(t31, c, co + 3 * ldc + 1, alpha, beta);
+            }
+            if (nr > 2) {
+                float t32 = hsum(s32);
+                for (int p = kv; p < k; p++) {
+                    t32 = Math.fma(a[a3 + p], bt[b2 + p], t32);
+                }
+                Sgemm.update(t32, c, co + 3 * ldc + 2, alpha, beta);
+            }
+            if (nr > 3) {
+                float t33 = hsum(s33);
+                for (int p = kv; p < k; p++) {
+                    t33 = Math.fma(a[a3 + p], bt[b3 + p], t33);
+                }
+                Sgemm.update(t33, c, co + 3 * ldc + 3, alpha, beta);
+            }
+        }
     }
 }

@@ -22,6 +22,9 @@ import static org.junit.jupiter.api.Assertions.fail;
  * dimensions (as strides), offsets, alpha and beta (with NaN in C when beta is 0, which BLAS says
  * must not be read), and bit-identical results for 1, 2 and 3 threads.
  *
+ * <p>Paths by shape: N <= 8 dot products along K; M < 8 the skinny row kernels; otherwise the
+ * blocked path, whose right-edge panels of at most one vector use the 8 x 1 kernels.
+ *
  * <p>Tolerance per element: 1e-6 + K u sum_p |alpha a_ip b_pj| + 2 u |beta c_ij|, u = 2^-24: the
  * worst case of a K-term float32 dot product in any order, plus the rounding of the beta term.
  */
@@ -61,6 +64,9 @@ class SgemmTest {
             {6, 200, 13}, {7, 129, 40}, {8, 32, 8}, {9, 31, 7}, {15, 47, 33}, {16, 1536, 384}, {17, 63, 65},
             {31, 100, 100}, {33, 129, 70}, {40, 300, 50}, {64, 64, 64}, {65, 65, 65}, {100, 37, 300}, {127, 129, 131},
             {200, 257, 64}, {96, 40, 1100}, {3, 40, 1100}, {40, 2100, 20}, {300, 300, 300},
+            // few columns: dot products (N <= 8), one-vector tiles (N <= 16 and right edges)
+            {100, 1, 300}, {37, 3, 77}, {13, 5, 40}, {64, 8, 129}, {300, 2, 1024}, {1, 4, 33}, {9, 16, 20}, {50, 9, 33},
+            {70, 40, 9}, {33, 50, 600},
         };
         float[][] ab = {{1f, 0f}, {1f, 1f}, {2.5f, -0.5f}, {-1f, 0f}};
         int i = 0;
