@@ -19,6 +19,7 @@ final class NnOps {
         NnOpsConv.register(r);
         NnOpsPool.register(r);
         NnOpsResize.register(r);
+        NnOpsSampling.register(r);
         r.register("BatchNormalization", new OnnxOp() {
             @Override
             public Tensor[] apply(OpContext ctx) {
@@ -124,8 +125,10 @@ final class NnOps {
         double eps = ctx.attrFloat("epsilon", 1e-5f);
         boolean training = ctx.opset() >= 14 && ctx.attrInt("training_mode", 0) != 0;
         if (!training) {
-            Tensor inv = scale.mul(channelParam(ctx, var, x, "input_var").add(eps).rsqrt());
-            return new Tensor[] {x.sub(channelParam(ctx, mean, x, "input_mean")).mul(inv).add(bias)};
+            // folded into one multiply-add over X: y = x * a + (B - mean * a), a = scale / sqrt(var + eps)
+            Tensor a = scale.mul(channelParam(ctx, var, x, "input_var").add(eps).rsqrt());
+            Tensor shift = bias.sub(channelParam(ctx, mean, x, "input_mean").mul(a));
+            return new Tensor[] {x.mul(a).add(shift)};
         }
         // Training mode: normalise with the batch statistics (population variance) and blend them
         // into the running ones: running = running * momentum + batch * (1 - momentum).

@@ -155,6 +155,23 @@ class NnOpsTest {
                 t[0], null, null, sizes), rand(1, 1, 5, 7));
     }
 
+    @Test
+    void samplingGradientsInX() {
+        Tensor grid = Tensor.uniform(GEN, -1.2, 1.2, DType.FLOAT64, 1, 2, 3, 2);
+        for (String mode : new String[] {"bilinear", "nearest", "bicubic"}) {
+            for (String pad : new String[] {"zeros", "border", "reflection"}) {
+                grad("GridSample " + mode + " " + pad, t -> run("GridSample", 16, a(s("mode", mode), s("padding_mode", pad)), t[0], grid),
+                        rand(1, 2, 3, 4));
+            }
+        }
+        Tensor rois = Tensor.fromArray(new double[] {0, 0, 3, 2, 1.5, 0.5, 3.5, 2.5}, 2, 4);
+        Tensor batch = Tensor.fromArray(new long[] {1, 0}, 2);
+        for (String mode : new String[] {"avg", "max"}) {
+            grad("RoiAlign " + mode, t -> run("RoiAlign", 16, a(s("mode", mode), i("output_height", 2), i("output_width", 2),
+                    i("sampling_ratio", 2)), t[0], rois, batch), rand(2, 2, 4, 5));
+        }
+    }
+
     // ------------------------------------------------------------------ values against naive loops
 
     @Test
