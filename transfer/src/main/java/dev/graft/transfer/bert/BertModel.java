@@ -96,8 +96,25 @@ public class BertModel extends Module {
         }
         checkSame("attentionMask", ids, mask);
         checkSame("tokenTypeIds", ids, types);
+        checkRange("inputIds", ids, config.vocabSize(), "the vocabulary");
+        if (types != null) {
+            checkRange("tokenTypeIds", types, config.typeVocab(), "the token types");
+        }
         if (mask != null && !mask.dtype().isComputable()) {
             throw new TensorTypeException("BertModel: attentionMask has dtype " + mask.dtype());
+        }
+    }
+
+    private static void checkRange(String what, Tensor t, int size, String table) {
+        if (t.dtype() != DType.INT64 && t.dtype() != DType.INT32) {
+            throw new TensorTypeException("BertModel: " + what + " must be int64 or int32, got " + t.dtype());
+        }
+        long[] v = t.toLongArray();
+        for (int i = 0; i < v.length; i++) {
+            if (v[i] < 0 || v[i] >= size) {
+                throw new TensorShapeException("BertModel: " + what + " holds " + v[i] + " at [" + i / t.size(1) + ", "
+                        + i % t.size(1) + "], outside " + table + " (0 to " + (size - 1) + ")");
+            }
         }
     }
 

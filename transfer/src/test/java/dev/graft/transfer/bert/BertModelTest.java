@@ -355,6 +355,10 @@ class BertModelTest {
         assertTrue(ex.getMessage().contains("[1, 3]") && ex.getMessage().contains("[1, 2]"), ex.getMessage());
         var ex2 = assertThrows(RuntimeException.class, () -> bert.forward(Tensor.zeros(DType.INT64, 1, 600), null, null));
         assertTrue(ex2.getMessage().contains("600"), ex2.getMessage());
+        var ex3 = assertThrows(RuntimeException.class, () -> bert.forward(Tensor.fromArray(new long[] {CLS, 30522}, 1, 2), null, null));
+        assertTrue(ex3.getMessage().contains("inputIds") && ex3.getMessage().contains("30522"), ex3.getMessage());
+        var ex4 = assertThrows(RuntimeException.class, () -> bert.forward(ids, null, Tensor.fromArray(new long[] {0, 2}, 1, 2)));
+        assertTrue(ex4.getMessage().contains("tokenTypeIds"), ex4.getMessage());
     }
 
     // ------------------------------------------------------------------ (c) fine-tuning sanity
