@@ -255,17 +255,32 @@ final class MathOpsLinalg {
         }
         Tensor pa = arrange(a, al, concat(batch, concat(aOnly, sum)), sizes);
         Tensor pb = arrange(b, bl, concat(batch, concat(sum, bOnly)), sizes);
-        int nb = prod(ctx, batch, sizes);
+        // batch dims stay separate (matmul broadcasts them) and single-label groups need no
+        // reshape, so the attention patterns reach the GEMM as views, transposed operands included
+        int[] bs = new int[batch.size() + 2];
+        for (int d = 0; d < batch.size(); d++) {
+            bs[d] = sizes.get(batch.get(d));
+        }
         int m = prod(ctx, aOnly, sizes);
         int k = prod(ctx, sum, sizes);
         int n = prod(ctx, bOnly, sizes);
-        Tensor r = pa.reshape(nb, m, k).matmul(pb.reshape(nb, k, n));
+        int[] sa = bs.clone();
+        sa[batch.size()] = m;
+        sa[batch.size() + 1] = k;
+        int[] sb = bs.clone();
+        sb[batch.size()] = k;
+        sb[batch.size() + 1] = n;
+        Tensor r = reshapeIfNeeded(pa, sa).matmul(reshapeIfNeeded(pb, sb));
         List<Integer> rl = concat(batch, concat(aOnly, bOnly));
         int[] rs = new int[rl.size()];
         for (int d = 0; d < rs.length; d++) {
             rs[d] = sizes.get(rl.get(d));
         }
         return new Contracted(r.reshape(rs), rl);
+    }
+
+    private static Tensor reshapeIfNeeded(Tensor t, int[] shape) {
+        return Arrays.equals(t.shape(), shape) ? t : t.reshape(shape);
     }
 
     /** Permutes t's dims into the given label order and expands broadcast (size-1) dims to the full size. */
