@@ -20,6 +20,7 @@ final class NnOps {
         NnOpsPool.register(r);
         NnOpsResize.register(r);
         NnOpsSampling.register(r);
+        NnOpsRecurrent.register(r);
         r.register("BatchNormalization", new OnnxOp() {
             @Override
             public Tensor[] apply(OpContext ctx) {

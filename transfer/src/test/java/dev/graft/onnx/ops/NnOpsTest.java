@@ -172,6 +172,42 @@ class NnOpsTest {
         }
     }
 
+    @Test
+    void recurrentGradientsThroughTime() {
+        // LSTM with bias, initial states and peepholes; every input receives gradients
+        grad("LSTM", t -> runAll("LSTM", 14, 3, a(i("hidden_size", 2)), t)[0], rand(3, 2, 2), rand(1, 8, 2), rand(1, 8, 2), rand(1, 16),
+                Tensor.fromArray(new int[] {3, 2}, 2), rand(1, 2, 2), rand(1, 2, 2), rand(1, 6));
+        grad("GRU linear_before_reset", t -> runAll("GRU", 14, 2, a(i("hidden_size", 2), i("linear_before_reset", 1)), t)[1],
+                rand(3, 2, 2), rand(1, 6, 2), rand(1, 6, 2), rand(1, 12));
+        grad("RNN reverse", t -> runAll("RNN", 14, 2, a(i("hidden_size", 3), s("direction", "reverse")), t)[0],
+                rand(2, 1, 2), rand(1, 3, 2), rand(1, 3, 3));
+    }
+
+    @Test
+    void bidirectionalAndSequenceLengths() {
+        Tensor x = Tensor.uniform(GEN, -1, 1, DType.FLOAT64, 4, 2, 3);
+        Tensor w = Tensor.uniform(GEN, -1, 1, DType.FLOAT64, 2, 6, 3);
+        Tensor r = Tensor.uniform(GEN, -1, 1, DType.FLOAT64, 2, 6, 2);
+        Tensor b = Tensor.uniform(GEN, -1, 1, DType.FLOAT64, 2, 12);
+        Tensor[] both = runAll("GRU", 14, 2, a(i("hidden_size", 2), s("direction", "bidirectional")), x, w, r, b);
+        Tensor[] fwd = runAll("GRU", 14, 2, a(i("hidden_size", 2)), x, w.narrow(0, 0, 1), r.narrow(0, 0, 1), b.narrow(0, 0, 1));
+        // the reverse direction is the forward recurrence on the time-reversed input, read backwards
+        Tensor flip = NnOpsConv.reversed(4);
+        Tensor[] rev = runAll("GRU", 14, 2, a(i("hidden_size", 2)), x.indexSelect(0, flip), w.narrow(0, 1, 1), r.narrow(0, 1, 1), b.narrow(0, 1, 1));
+        assertTrue(both[0].narrow(1, 0, 1).allClose(fwd[0], 1e-12, 1e-12));
+        assertTrue(both[0].narrow(1, 1, 1).allClose(rev[0].indexSelect(0, flip), 1e-12, 1e-12));
+        assertTrue(both[1].narrow(0, 1, 1).allClose(rev[1], 1e-12, 1e-12));
+        // sequence_lens [4, 2]: the second sequence stops after two steps, then emits zeros and keeps its state
+        Tensor lens = Tensor.fromArray(new int[] {4, 2}, 2);
+        Tensor[] masked = runAll("GRU", 14, 2, a(i("hidden_size", 2)), x, w.narrow(0, 0, 1), r.narrow(0, 0, 1), b.narrow(0, 0, 1), lens);
+        Tensor[] shortRun = runAll("GRU", 14, 2, a(i("hidden_size", 2)), x.narrow(0, 0, 2).narrow(1, 1, 1), w.narrow(0, 0, 1),
+                r.narrow(0, 0, 1), b.narrow(0, 0, 1));
+        assertTrue(masked[0].narrow(0, 0, 2).narrow(2, 1, 1).allClose(shortRun[0], 1e-12, 1e-12));
+        assertTrue(masked[0].narrow(0, 2, 2).narrow(2, 1, 1).allClose(Tensor.zeros(DType.FLOAT64, 2, 1, 1, 2), 0, 0));
+        assertTrue(masked[1].narrow(1, 1, 1).allClose(shortRun[1], 1e-12, 1e-12));
+        assertTrue(masked[0].narrow(2, 0, 1).allClose(fwd[0].narrow(2, 0, 1), 1e-12, 1e-12));
+    }
+
     // ------------------------------------------------------------------ values against naive loops
 
     @Test
