@@ -21,6 +21,7 @@ final class NnOps {
         NnOpsResize.register(r);
         NnOpsSampling.register(r);
         NnOpsRecurrent.register(r);
+        NnOpsLoss.register(r);
         r.register("BatchNormalization", new OnnxOp() {
             @Override
             public Tensor[] apply(OpContext ctx) {

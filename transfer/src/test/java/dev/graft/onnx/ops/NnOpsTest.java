@@ -184,6 +184,19 @@ class NnOpsTest {
     }
 
     @Test
+    void lossGradientsReachScoresAndWeights() {
+        Tensor target = Tensor.fromArray(new long[] {0, 2, -1, 1, 2, 2}, 2, 3);
+        OnnxAttribute[] at = a(i("ignore_index", -1));
+        grad("SoftmaxCrossEntropyLoss", t -> run("SoftmaxCrossEntropyLoss", 13, at, t[0], target, t[1]), rand(2, 3, 3),
+                Tensor.uniform(GEN, 0.5, 2, DType.FLOAT64, 3).requiresGrad(true));
+        grad("NegativeLogLikelihoodLoss none", t -> run("NegativeLogLikelihoodLoss", 13, a(s("reduction", "none"), i("ignore_index", -1)),
+                t[0], target), rand(2, 3, 3));
+        // a loss over only ignored targets and weights is 0/0: the mean is NaN as in the reference
+        Tensor allIgnored = Tensor.fromArray(new long[] {-1, -1}, 2);
+        assertTrue(Double.isNaN(run("NegativeLogLikelihoodLoss", 13, at, Tensor.zeros(2, 3), allIgnored).item()));
+    }
+
+    @Test
     void bidirectionalAndSequenceLengths() {
         Tensor x = Tensor.uniform(GEN, -1, 1, DType.FLOAT64, 4, 2, 3);
         Tensor w = Tensor.uniform(GEN, -1, 1, DType.FLOAT64, 2, 6, 3);
