@@ -91,6 +91,11 @@ final class ShapeOpsIndexing {
             }
             long s = starts[i] < 0 ? starts[i] + dim : starts[i];
             long e = ends[i] < 0 ? ends[i] + dim : ends[i];
+            if (ends[i] == Long.MAX_VALUE || ends[i] == Integer.MAX_VALUE) {
+                // ONNX Runtime reads INT_MAX ends as "to the end in the step's direction" (numpy's None),
+                // also for negative steps, where clamping alone would stop before index 0
+                e = step < 0 ? -1 : dim;
+            }
             if (step > 0) {
                 s = clamp(s, 0, dim);
                 e = clamp(e, 0, dim);
@@ -101,7 +106,8 @@ final class ShapeOpsIndexing {
             } else {
                 s = clamp(s, 0, dim - 1);
                 e = clamp(e, -1, dim - 1);
-                long count = dim == 0 || s <= e ? 0 : (s - e - 1) / -step + 1;
+                long stride = step == Long.MIN_VALUE ? Long.MAX_VALUE : -step;
+                long count = dim == 0 || s <= e ? 0 : (s - e - 1) / stride + 1;
                 long[] idx = new long[(int) count];
                 for (int j = 0; j < count; j++) {
                     idx[j] = s + j * step;
@@ -338,14 +344,16 @@ final class ShapeOpsIndexing {
                 if (x.dtype().isFloating()) {
                     double[] a = flat.toDoubleArray();
                     double[] b = u.toDoubleArray();
+                    boolean single = x.dtype() == DType.FLOAT32;
                     for (int i = 0; i < pos.length; i++) {
                         int p = (int) pos[i];
-                        a[p] = switch (reduction) {
+                        double v = switch (reduction) {
                             case "mul" -> a[p] * b[i];
                             case "max" -> Math.max(a[p], b[i]);
                             case "min" -> Math.min(a[p], b[i]);
                             default -> throw ctx.error("reduction '" + reduction + "' is not supported");
                         };
+                        a[p] = single ? (float) v : v; // each product rounded as float32 arithmetic rounds it
                     }
                     return Tensor.fromArray(a, shape).to(x.dtype());
                 }
