@@ -200,6 +200,7 @@ final class MathOps {
 
         MathOpsReduce.register(r);
         MathOpsSpecial.register(r);
+        MathOpsLoss.register(r);
         MathOpsLinalg.register(r);
     }
 

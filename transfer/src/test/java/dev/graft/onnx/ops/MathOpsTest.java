@@ -154,6 +154,31 @@ class MathOpsTest {
     }
 
     @Test
+    void lossesAreDifferentiableWithWeightsAndIgnoredTargets() {
+        Tensor target = Tensor.fromArray(new long[] {2, -1, 0, 1, 2, 2}, 2, 3);
+        for (String reduction : new String[] {"none", "sum", "mean"}) {
+            OnnxAttribute[] a = attrs(s("reduction", reduction), i("ignore_index", -1));
+            gradCheck("SCE " + reduction, in -> run("SoftmaxCrossEntropyLoss", 13, a, in[0], target, in[1]),
+                    rnd(-2, 2, 2, 3, 3), rnd(0.5, 1.5, 3));
+            gradCheck("NLL " + reduction, in -> run("NegativeLogLikelihoodLoss", 13, a, in[0], target), rnd(-2, 0, 2, 3, 3));
+        }
+        // the weighted mean divides by the weights the (kept) targets pick
+        Tensor x = Tensor.fromArray(new double[] {-1, -2, -3, -4}, 2, 2);
+        Tensor t = Tensor.fromArray(new long[] {1, 0}, 2);
+        Tensor w = Tensor.fromArray(new double[] {3, 1}, 2);
+        assertEquals((2 * 1 + 3 * 3) / 4.0, run("NegativeLogLikelihoodLoss", 13, attrs(), x, t, w).item(), 1e-12);
+        Tensor[] both = runAll("SoftmaxCrossEntropyLoss", 13, attrs(s("reduction", "none")), x, t);
+        assertTrue(both[1].allClose(x.logSoftmax(1), 1e-12, 1e-12));
+        String why = REG.find("", "NegativeLogLikelihoodLoss").unsupportedReason(node("NegativeLogLikelihoodLoss", 2,
+                s("reduction", "max")), 13);
+        assertNotNull(why);
+        assertTrue(why.contains("reduction 'max'"), why);
+        OnnxException e = assertThrows(OnnxException.class,
+                () -> run("NegativeLogLikelihoodLoss", 13, attrs(), x, Tensor.fromArray(new long[] {1, 5}, 2)));
+        assertTrue(e.getMessage().contains("target 5"), e.getMessage());
+    }
+
+    @Test
     void eluFamilyValuesMatchTheirDefinitions() {
         Tensor x = Tensor.fromArray(new double[] {-3, -0.5, 0, 0.5, 40}, 5);
         double[] elu = run("Elu", x).toDoubleArray();
@@ -791,6 +816,20 @@ class MathOpsTest {
                 check(op, 16, none(), ins(x, y), BOOL);
             }
             check("Max", 13, none(), ins(in("i", INT64, -9, 9, 2, 3), in("j", INT64, -9, 9, 3)), INT64);
+        }
+
+        @Test
+        void losses() {
+            In scores = in("x", FLOAT, -3, 3, 3, 4, 2);
+            In labels = values("t", INT64, new int[] {3, 2}, 0, 3, 1, -1, 2, 2);
+            In weights = in("w", FLOAT, 0.5, 2, 4);
+            for (String red : new String[] {"none", "sum", "mean"}) {
+                check("SoftmaxCrossEntropyLoss", 13, a(as("reduction", red), ai("ignore_index", -1)), ins(scores, labels, weights),
+                        FLOAT, FLOAT);
+                check("NegativeLogLikelihoodLoss", 13, a(as("reduction", red), ai("ignore_index", -1)), ins(scores, labels), FLOAT);
+            }
+            check("SoftmaxCrossEntropyLoss", 13, none(), ins(in("x", FLOAT, -3, 3, 5, 3), values("t", INT32, new int[] {5}, 0, 2, 1, 1, 0)),
+                    FLOAT);
         }
 
         @Test
