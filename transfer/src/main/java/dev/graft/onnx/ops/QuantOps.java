@@ -10,7 +10,7 @@ import java.util.Arrays;
 
 /**
  * ONNX's quantization ops: QuantizeLinear, DequantizeLinear, DynamicQuantizeLinear, MatMulInteger,
- * QLinearMatMul and ConvInteger.
+ * QLinearMatMul, ConvInteger and QLinearConv.
  *
  * <p>Graft holds ONNX int8 values in INT32 tensors and uint8 in UINT8 ones, so an op learns its
  * 8-bit type from the Graft dtype of the zero point (UINT8 = uint8, INT32 = int8). Rounding is
@@ -32,6 +32,7 @@ final class QuantOps {
         r.register("MatMulInteger", QuantOps::matMulInteger);
         r.register("QLinearMatMul", QuantOps::qlinearMatMul);
         r.register("ConvInteger", new QuantOpsConvInteger());
+        r.register("QLinearConv", new QuantOpsConvInteger.QLinear());
     }
 
     // ------------------------------------------------------------------ 8-bit types
@@ -216,9 +217,10 @@ final class QuantOps {
                 pshape[l.axis()] = l.channels();
             }
             Tensor s = scale.reshape(pshape);
-            Tensor xf = x.to(scale.dtype());
-            if (zp != null) {
-                xf = xf.sub(zp.to(scale.dtype()).reshape(pshape));
+            int[] z = zp == null ? new int[] {0} : ints(zp);
+            Tensor xf = centeredFloats(x, z, l.inner());
+            if (scale.dtype() != DType.FLOAT32) {
+                xf = xf.to(scale.dtype());
             }
             return new Tensor[] {xf.mul(s)};
         }
@@ -272,36 +274,81 @@ final class QuantOps {
      */
     static Tensor centered(OpContext ctx, Tensor a, Tensor zp, boolean rows, String what) {
         Q8.of(ctx, a, what);
-        Tensor f = a.to(DType.FLOAT32);
-        if (zp == null) {
-            return f;
-        }
-        Q8.of(ctx, zp, what + " zero point");
-        if (zp.dtype() != a.dtype()) {
-            throw ctx.error(what + " zero point must have the dtype of " + what + " (" + a.dtype() + "), got " + zp.dtype());
-        }
-        Tensor z = zp.to(DType.FLOAT32);
-        if (z.numel() == 1) {
-            z = z.reshape();
-        } else if (z.dim() == 1 && a.dim() >= 2) {
-            int[] s = a.shape();
-            int m = s[s.length - 2];
-            int n = s[s.length - 1];
-            if (rows && z.numel() == m) {
-                z = z.reshape(m, 1);
-            } else if (!rows && z.numel() == n) {
-                z = z.reshape(1, n);
-            } else {
-                throw ctx.error(what + " zero point has " + z.numel() + " elements; a per-" + (rows ? "row" : "column")
-                        + " zero point needs " + (rows ? m : n));
+        if (zp != null) {
+            Q8.of(ctx, zp, what + " zero point");
+            if (zp.dtype() != a.dtype()) {
+                throw ctx.error(what + " zero point must have the dtype of " + what + " (" + a.dtype() + "), got " + zp.dtype());
             }
         }
-        try {
-            return f.sub(z);
-        } catch (RuntimeException e) {
-            throw ctx.error(what + " zero point of shape " + Arrays.toString(zp.shape()) + " does not broadcast against "
-                    + Arrays.toString(a.shape()));
+        int[] s = a.shape();
+        int[] z;
+        int period; // zero point index = (flat index / period) % z.length
+        if (zp == null || zp.numel() == 1) {
+            z = zp == null ? new int[] {0} : ints(zp);
+            period = 1;
+        } else if (zp.dim() == 1 && a.dim() >= 2) {
+            int m = s[s.length - 2];
+            int n = s[s.length - 1];
+            if (rows && zp.numel() == m) {
+                period = n;
+            } else if (!rows && zp.numel() == n) {
+                period = 1;
+            } else {
+                throw ctx.error(what + " zero point has " + zp.numel() + " elements; a per-" + (rows ? "row" : "column")
+                        + " zero point needs " + (rows ? m : n));
+            }
+            z = ints(zp);
+        } else {
+            // an N-D zero point ([..., M, 1] or [..., 1, N]): broadcast with Graft ops
+            try {
+                return a.to(DType.FLOAT32).sub(zp.to(DType.FLOAT32));
+            } catch (RuntimeException e) {
+                throw ctx.error(what + " zero point of shape " + Arrays.toString(zp.shape()) + " does not broadcast against "
+                        + Arrays.toString(a.shape()));
+            }
         }
+        return centeredFloats(a, z, period);
+    }
+
+    /**
+     * {@code float(x) - float(z[(i / period) % z.length])} for every flat index i of an integer
+     * tensor, in one pass over its array (Graft's general dtype conversion is much slower). Exact
+     * for 8-bit values; int32 values convert to float as the reference does.
+     */
+    static Tensor centeredFloats(Tensor x, int[] z, int period) {
+        Tensor c = x.contiguous();
+        int n = c.numel();
+        int off = c.offset();
+        float[] f = new float[n];
+        int zl = z.length;
+        switch (c.dtype()) {
+            case UINT8 -> {
+                byte[] v = (byte[]) c.storage().array();
+                if (zl == 1) {
+                    float z0 = z[0];
+                    for (int i = 0; i < n; i++) {
+                        f[i] = (v[off + i] & 0xFF) - z0;
+                    }
+                } else {
+                    for (int i = 0; i < n; i++) {
+                        f[i] = (v[off + i] & 0xFF) - (float) z[(i / period) % zl];
+                    }
+                }
+            }
+            case INT32 -> {
+                int[] v = (int[]) c.storage().array();
+                for (int i = 0; i < n; i++) {
+                    f[i] = (float) v[off + i] - (float) z[zl == 1 ? 0 : (i / period) % zl];
+                }
+            }
+            default -> {
+                long[] v = c.toLongArray();
+                for (int i = 0; i < n; i++) {
+                    f[i] = (float) v[i] - (float) z[zl == 1 ? 0 : (i / period) % zl];
+                }
+            }
+        }
+        return Tensor.fromStorage(Storage.wrap(DType.FLOAT32, f), x.shape(), "centeredFloats");
     }
 
     static Tensor[] matMulInteger(OpContext ctx) {

@@ -41,7 +41,12 @@ final class QuantOpsIntegerMatMul {
             Tensor out;
             if (bound < FLOAT32_EXACT) {
                 out = a.matmul(b);
-                return out.to(DType.INT32);
+                float[] v = floats(out);
+                int[] r = new int[v.length];
+                for (int i = 0; i < v.length; i++) {
+                    r[i] = (int) v[i];
+                }
+                return Tensor.fromStorage(Storage.wrap(DType.INT32, r), out.shape(), "MatMulInteger");
             }
             out = a.to(DType.FLOAT64).matmul(b.to(DType.FLOAT64));
             double[] v = out.contiguous().toDoubleArray();
@@ -55,8 +60,8 @@ final class QuantOpsIntegerMatMul {
 
     /** A bound on every partial sum of every dot product of {@code a @ b}. */
     static double bound(Tensor a, Tensor b, int k) {
-        float[] av = a.contiguous().toFloatArray();
-        float[] bv = b.contiguous().toFloatArray();
+        float[] av = floats(a);
+        float[] bv = floats(b);
         double maxA = 0;
         double maxRowSum = 0;
         for (int r = 0; r + k <= av.length && k > 0; r += k) {
@@ -89,6 +94,14 @@ final class QuantOpsIntegerMatMul {
             }
         }
         return Math.min(maxRowSum * maxB, maxA * maxColSum);
+    }
+
+    /** The elements of a float32 tensor in row-major order, without a copy when it owns a plain array. */
+    private static float[] floats(Tensor t) {
+        if (t.dtype() == DType.FLOAT32 && t.isContiguous() && t.offset() == 0 && t.storage().length() == t.numel()) {
+            return (float[]) t.storage().array();
+        }
+        return t.contiguous().toFloatArray();
     }
 
     /** The plain integer triple loop on 2-D int arrays: the reference the float path is tested against. */
