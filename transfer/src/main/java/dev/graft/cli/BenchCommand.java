@@ -24,7 +24,7 @@ import java.util.function.DoubleSupplier;
  * the median. For comparisons that go into reports use the JMH benchmarks in bench/.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Quick speed measurements (median after warm-up; JMH lives in bench/).",
-        subcommands = {BenchCommand.Gemm.class, BenchCommand.Train.class})
+        subcommands = {BenchCommand.Gemm.class, BenchCommand.Train.class, BenchCommand.Embed.class})
 public final class BenchCommand implements Runnable {
     @Spec
     CommandSpec spec;
@@ -141,6 +141,61 @@ public final class BenchCommand implements Runnable {
                 return loss.item();
             }, 2.0);
             spec.commandLine().getOut().printf(Locale.ROOT, "train model=%s threads=%d ms_per_step=%.2f%n", model, t, sec * 1e3);
+        }
+    }
+
+    @Command(name = "embed", mixinStandardHelpOptions = true,
+            description = {"Sentence-embedding throughput of all-MiniLM-L6-v2 (from the classpath): batches of B sentences",
+                    "of T tokens ([CLS], T-2 word pieces drawn from the vocabulary, [SEP]; no padding), encoder + mean pooling +",
+                    "L2 normalisation, no graph recorded. Tokenisation is not timed."})
+    static final class Embed implements Runnable {
+        @Spec
+        CommandSpec spec;
+
+        @Option(names = "--batch", defaultValue = "32", description = "sentences per batch (default: ${DEFAULT-VALUE})")
+        int batch;
+
+        @Option(names = "--tokens", defaultValue = "16", description = "tokens per sentence including [CLS] and [SEP] (default: ${DEFAULT-VALUE})")
+        int tokens;
+
+        @Option(names = "--threads", description = "kernel threads (default: available processors)")
+        Integer threads;
+
+        @Option(names = "--quantized", description = "the int8 model")
+        boolean quantized;
+
+        @Override
+        public void run() {
+            if (batch < 1 || batch > 4096) {
+                throw new ParameterException(spec.commandLine(), "--batch must be in 1..4096, got " + batch);
+            }
+            if (tokens < 2 || tokens > 512) {
+                throw new ParameterException(spec.commandLine(), "--tokens must be in 2..512 (the model's positions), got " + tokens);
+            }
+            int t = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
+            threads(spec, t);
+            dev.graft.transfer.embed.SentenceEmbedder embedder = dev.graft.transfer.embed.SentenceEmbedder.miniLm(quantized);
+            Generator g = new Generator(3);
+            long[] ids = new long[batch * tokens];
+            long[] ones = new long[batch * tokens];
+            Tensor words = Tensor.randint(g, 1000, 30000, batch * tokens);
+            for (int i = 0; i < ids.length; i++) {
+                int pos = i % tokens;
+                ids[i] = pos == 0 ? 101 : pos == tokens - 1 ? 102 : words.getLong(i);
+                ones[i] = 1;
+            }
+            Tensor idT = Tensor.fromArray(ids, batch, tokens);
+            Tensor maskT = Tensor.fromArray(ones, batch, tokens);
+            Tensor typeT = Tensor.zeros(dev.graft.tensor.DType.INT64, batch, tokens);
+            double sec;
+            try (dev.graft.autograd.NoGrad ignored = dev.graft.autograd.NoGrad.enter()) {
+                sec = median(() -> {
+                    Tensor h = embedder.encoder().lastHiddenState(idT, maskT, typeT);
+                    return dev.graft.transfer.bert.SentenceEmbeddings.embed(h, maskT).get(0, 0);
+                }, 3.0);
+            }
+            spec.commandLine().getOut().printf(Locale.ROOT, "embed batch=%d tokens=%d threads=%d sentences_per_s=%.1f%n",
+                    batch, tokens, t, batch / sec);
         }
     }
 }

@@ -14,7 +14,7 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     versionProvider = GraftCli.Version.class,
     description = "Graft: neural networks and transfer learning on the JVM.",
-    subcommands = {DoctorCommand.class, BenchCommand.class, InspectCommand.class, RunCommand.class, OnnxTestCommand.class})
+    subcommands = {DoctorCommand.class, BenchCommand.class, InspectCommand.class, RunCommand.class, OnnxTestCommand.class, EmbedCommand.class})
 public final class GraftCli implements Runnable {
 
   @Spec CommandSpec spec;
