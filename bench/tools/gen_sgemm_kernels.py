@@ -21,11 +21,12 @@ def kernel(R, V, layout):
     if layout == "packed":
         w(f"    /** {R} x {V}*VL tile; A packed as ap[pa + p*{R} + r]; B rows at b[pb + p*brs], lanes contiguous. */")
         w(f"    static void {name}(int kc, float[] a, int pa, float[] b, int pb, int brs, float[] c, int co, int ldc,")
-        w(f"                       int mr, int nr, float alpha, float beta, float[] tile) {{")
+        w(f"                       int mr, int nr, float alpha, float beta, float[] tile,")
+        w(f"                       boolean tc) {{")
     else:
         w(f"    /** {R} x {V}*VL tile; A(r, p) = a[pa + r*ars + p*acs] (rows past mr re-read row mr-1); B rows at b[pb + p*brs]. */")
         w(f"    static void {name}(int kc, float[] a, int pa, int ars, int acs, float[] b, int pb, int brs, float[] c, int co,")
-        w(f"                       int ldc, int mr, int nr, float alpha, float beta, float[] tile) {{")
+        w(f"                       int ldc, int mr, int nr, float alpha, float beta, float[] tile, boolean tc) {{")
         for r in range(R):
             if r == 0:
                 w(f"        int a0 = pa;")
@@ -45,10 +46,11 @@ def kernel(R, V, layout):
         for v in range(V):
             w(f"            c{r}{v} = x{r}.fma(b{v}, c{r}{v});")
     w("        }")
+    # tc: the tile is of C^T, so tile (r, q) goes to c[co + q*ldc + r] (through the spill path)
     # epilogue: the common case (whole tile, alpha 1, beta 0 or 1) stores straight from registers;
     # anything else spills the tile to a scratch array and lets a small shared method finish, so
     # that the kernels stay small enough for the JIT to compile (C1 gives up on large ones)
-    w(f"        if (mr == {R} && nr == {V} * VL && alpha == 1f && (beta == 0f || beta == 1f)) {{")
+    w(f"        if (!tc && mr == {R} && nr == {V} * VL && alpha == 1f && (beta == 0f || beta == 1f)) {{")
     w("            boolean load = beta != 0f;")
     for r in range(R):
         w(f"            int o{r} = co + {r} * ldc;")
@@ -60,7 +62,7 @@ def kernel(R, V, layout):
     for r in range(R):
         for v in range(V):
             w(f"        c{r}{v}.intoArray(tile, {r * V} * VL{'' if v == 0 else f' + {v} * VL'});")
-    w(f"        Sgemm.update(tile, {V} * VL, c, co, ldc, mr, nr, alpha, beta);")
+    w(f"        Sgemm.update(tile, {V} * VL, c, co, ldc, mr, nr, alpha, beta, tc);")
     w("    }")
     return "\n".join(L)
 
@@ -100,7 +102,12 @@ def dot(R, C):
             if j > 0:
                 w(f"{ind}if (nr > {j}) {{")
             ii = ind + ("    " if j > 0 else "")
-            w(f"{ii}float t{r}{j} = hsum(s{r}{j});")
+            # fixed-order horizontal sum, inline (a helper taking a vector is not inlined, and boxes it)
+            for h in (16, 8, 4, 2, 1):
+                w(f"{ii}if (VL > {h}) {{")
+                w(f"{ii}    s{r}{j} = s{r}{j}.add(s{r}{j}.rearrange(HALF{h}));")
+                w(f"{ii}}}")
+            w(f"{ii}float t{r}{j} = s{r}{j}.lane(0);")
             w(f"{ii}for (int p = kv; p < k; p++) {{")
             w(f"{ii}    t{r}{j} = Math.fma(a[a{r} + p], bt[b{j} + p], t{r}{j});")
             w(f"{ii}}}")
@@ -132,36 +139,14 @@ final class SgemmKernels {
     private SgemmKernels() {
     }
 
-    // lane pairs (i, i + w) for the fixed-order horizontal sum below; the JIT folds the unused ones
+    // Lane pairs (i, i + w) for the dot kernels' horizontal sums: a fixed tree of lanewise adds. Not
+    // reduceLanes(ADD): its order is unspecified, and the JIT's intrinsic and the interpreter's loop
+    // differ in the last bit, so the same call would change value once compiled.
     private static final VectorShuffle<Float> HALF16 = VectorShuffle.fromOp(S, i -> (i + 16) % VL);
     private static final VectorShuffle<Float> HALF8 = VectorShuffle.fromOp(S, i -> (i + 8) % VL);
     private static final VectorShuffle<Float> HALF4 = VectorShuffle.fromOp(S, i -> (i + 4) % VL);
     private static final VectorShuffle<Float> HALF2 = VectorShuffle.fromOp(S, i -> (i + 2) % VL);
     private static final VectorShuffle<Float> HALF1 = VectorShuffle.fromOp(S, i -> (i + 1) % VL);
-
-    /**
-     * Sum of the lanes as a fixed tree of lanewise adds. Not reduceLanes(ADD): its order is
-     * unspecified, and the JIT's intrinsic and the interpreter's loop differ in the last bit, so
-     * the same call would change value once compiled.
-     */
-    static float hsum(FloatVector v) {
-        if (VL > 16) {
-            v = v.add(v.rearrange(HALF16));
-        }
-        if (VL > 8) {
-            v = v.add(v.rearrange(HALF8));
-        }
-        if (VL > 4) {
-            v = v.add(v.rearrange(HALF4));
-        }
-        if (VL > 2) {
-            v = v.add(v.rearrange(HALF2));
-        }
-        if (VL > 1) {
-            v = v.add(v.rearrange(HALF1));
-        }
-        return v.lane(0);
-    }
 """)
 print("\n\n".join([kernel(*s) for s in SHAPES] + [dot(4, 4)]))
 print("}")

@@ -53,6 +53,10 @@ final class Sgemm {
     static final int DIRECT_A_MAX_N = prop("graft.gemm.directAMaxN", 4 * NR);
     /** Up to this many columns, C is computed as dot products along K (GEMV-like: K x 1 vectors, a few outputs). */
     static final int DOT_MAX_N = prop("graft.gemm.dotMaxN", 8);
+    /** Up to this many rows, a product with a transposed B (x W^T) is computed as dot products (GEMV-like). */
+    static final int DOT_MAX_M_TRANSPOSED = prop("graft.gemm.dotMaxMTransposed", 16);
+    /** Up to this many rows, a product with a transposed B (x W^T) is computed as C^T = W x^T instead of packing W. */
+    static final int TRANSPOSED_MAX_M = prop("graft.gemm.transposedMaxM", 64);
     /** Below this many flops (2 m n k) a product stays on the calling thread. */
     static final long PARALLEL_MIN_FLOPS = prop("graft.gemm.parallelMinFlops", 1 << 20);
 
@@ -115,37 +119,13 @@ final class Sgemm {
             return;
         }
         boolean par = parallel && Parallel.threads() > 1 && 2L * m * n * k >= PARALLEL_MIN_FLOPS;
-        if (n <= DOT_MAX_N) {
-            // few columns: dot products along K, rows split between threads in blocks of 4
-            int blocks = (m + 3) / 4;
-            int tasks = par ? Math.min(Parallel.threads(), blocks) : 1;
-            float[] bt = b;
-            int bto = bo;
-            int ldbt = bcs;
-            if (brs != 1) {
-                bt = new float[n * k];
-                for (int j = 0; j < n; j++) {
-                    for (int p = 0; p < k; p++) {
-                        bt[j * k + p] = b[bo + p * brs + j * bcs];
-                    }
-                }
-                bto = 0;
-                ldbt = k;
-            }
-            if (tasks <= 1) {
-                dots(0, m, n, k, alpha, a, ao, ars, acs, bt, bto, ldbt, beta, c, co, ldc);
-            } else {
-                float[] btf = bt;
-                int btof = bto;
-                int ldbtf = ldbt;
-                Parallel.forRange(tasks, 1, (from, to) -> {
-                    for (int t = from; t < to; t++) {
-                        int i0 = (int) ((long) blocks * t / tasks) * 4;
-                        int i1 = Math.min(m, (int) ((long) blocks * (t + 1) / tasks) * 4);
-                        dots(i0, i1, n, k, alpha, a, ao, ars, acs, btf, btof, ldbtf, beta, c, co, ldc);
-                    }
-                });
-            }
+        boolean bT = brs == 1 && bcs != 1; // B's columns run along K: a weight [out, in] used as W^T
+        if (n <= DOT_MAX_N || (bT && m <= DOT_MAX_M_TRANSPOSED)) {
+            dotPath(m, n, k, alpha, a, ao, ars, acs, b, bo, brs, bcs, beta, c, co, ldc, par);
+            return;
+        }
+        if (bT && m <= TRANSPOSED_MAX_M) {
+            transposedPath(m, n, k, alpha, a, ao, ars, acs, b, bo, brs, bcs, beta, c, co, ldc, par);
             return;
         }
         if (m < MR) {
@@ -256,20 +236,20 @@ final class Sgemm {
                             if (packA) {
                                 int pa = (ir / MR) * kc * MR;
                                 if (nr <= VL) {
-                                    SgemmKernels.packed8x1(kc, ap, pa, bArr, bOff, bStride, c, cOff, ldc, mr, nr, alpha, betaK, tile);
+                                    SgemmKernels.packed8x1(kc, ap, pa, bArr, bOff, bStride, c, cOff, ldc, mr, nr, alpha, betaK, tile, false);
                                 } else if (mr <= 4) {
-                                    SgemmKernels.direct4x2(kc, ap, pa, 1, MR, bArr, bOff, bStride, c, cOff, ldc, mr, nr, alpha, betaK, tile);
+                                    SgemmKernels.direct4x2(kc, ap, pa, 1, MR, bArr, bOff, bStride, c, cOff, ldc, mr, nr, alpha, betaK, tile, false);
                                 } else {
-                                    SgemmKernels.packed8x2(kc, ap, pa, bArr, bOff, bStride, c, cOff, ldc, mr, nr, alpha, betaK, tile);
+                                    SgemmKernels.packed8x2(kc, ap, pa, bArr, bOff, bStride, c, cOff, ldc, mr, nr, alpha, betaK, tile, false);
                                 }
                             } else {
                                 int pa = aBase + ir * ars;
                                 if (nr <= VL) {
-                                    SgemmKernels.direct8x1(kc, a, pa, ars, acs, bArr, bOff, bStride, c, cOff, ldc, mr, nr, alpha, betaK, tile);
+                                    SgemmKernels.direct8x1(kc, a, pa, ars, acs, bArr, bOff, bStride, c, cOff, ldc, mr, nr, alpha, betaK, tile, false);
                                 } else if (mr <= 4) {
-                                    SgemmKernels.direct4x2(kc, a, pa, ars, acs, bArr, bOff, bStride, c, cOff, ldc, mr, nr, alpha, betaK, tile);
+                                    SgemmKernels.direct4x2(kc, a, pa, ars, acs, bArr, bOff, bStride, c, cOff, ldc, mr, nr, alpha, betaK, tile, false);
                                 } else {
-                                    SgemmKernels.direct8x2(kc, a, pa, ars, acs, bArr, bOff, bStride, c, cOff, ldc, mr, nr, alpha, betaK, tile);
+                                    SgemmKernels.direct8x2(kc, a, pa, ars, acs, bArr, bOff, bStride, c, cOff, ldc, mr, nr, alpha, betaK, tile, false);
                                 }
                             }
                         }
@@ -279,33 +259,132 @@ final class Sgemm {
         }
     }
 
-    /** Rows [i0, i1) of C for N <= DOT_MAX_N, 4 rows x 4 columns at a time; A rows are copied when not unit-stride. */
-    private static void dots(int i0, int i1, int n, int k, float alpha, float[] a, int ao, int ars, int acs, float[] bt,
-                             int bto, int ldbt, float beta, float[] c, int co, int ldc) {
-        float[] rows = acs == 1 ? null : buffer(0, 4 * k);
-        for (int i = i0; i < i1; i += 4) {
-            int mr = Math.min(4, i1 - i);
-            float[] aa = a;
-            int pa = ao + i * ars;
-            int lda = ars;
-            if (rows != null) {
-                for (int r = 0; r < mr; r++) {
-                    for (int p = 0; p < k; p++) {
-                        rows[r * k + p] = a[ao + (i + r) * ars + p * acs];
+    /**
+     * C = A B with B's columns unit-stride along K (a Linear layer's x W^T, W [N, K] row-major) and
+     * few rows (M <= TRANSPOSED_MAX_M: small-batch inference): computed as C^T = W A^T with the usual
+     * kernels, W's rows broadcast in place as the "A" operand and A^T packed into NR-wide panels (M x K
+     * elements: cheap), the tiles written to C transposed. Packing W instead would cost about as much
+     * as the product at these M. Each element is one FMA chain over all of K.
+     */
+    private static void transposedPath(int m, int n, int k, float alpha, float[] a, int ao, int ars, int acs, float[] b,
+                                       int bo, int brs, int bcs, float beta, float[] c, int co, int ldc, boolean par) {
+        int iPanels = (m + NR - 1) / NR;
+        float[] at = new float[iPanels * NR * k];
+        for (int t = 0; t < iPanels; t++) {
+            // A^T(p, i) = a[ao + i*ars + p*acs]
+            packB(a, ao, acs, ars, k, m, t, NR, at);
+        }
+        int slivers = (n + MR - 1) / MR;
+        int tasks = par ? Math.min(Parallel.threads(), slivers) : 1;
+        Parallel.RangeBody body = (from, to) -> {
+            float[] tile = buffer(2, MR * NR);
+            for (int t = from; t < to; t++) {
+                int j0 = (int) ((long) slivers * t / tasks) * MR;
+                int j1 = Math.min(n, (int) ((long) slivers * (t + 1) / tasks) * MR);
+                for (int j = j0; j < j1; j += MR) {
+                    int mr = Math.min(MR, j1 - j);
+                    for (int pi = 0; pi < iPanels; pi++) {
+                        int nr = Math.min(NR, m - pi * NR);
+                        int cOff = co + pi * NR * ldc + j;
+                        if (nr <= VL) {
+                            SgemmKernels.direct8x1(k, b, bo + j * bcs, bcs, brs, at, pi * NR * k, NR, c, cOff, ldc, mr, nr, alpha,
+                                    beta, tile, true);
+                        } else {
+                            SgemmKernels.direct8x2(k, b, bo + j * bcs, bcs, brs, at, pi * NR * k, NR, c, cOff, ldc, mr, nr, alpha,
+                                    beta, tile, true);
+                        }
                     }
                 }
-                aa = rows;
-                pa = 0;
-                lda = k;
             }
-            for (int j = 0; j < n; j += 4) {
-                SgemmKernels.dot4x4(k, aa, pa, lda, bt, bto + j * ldbt, ldbt, c, co + i * ldc + j, ldc, mr, Math.min(4, n - j),
-                        alpha, beta);
+        };
+        if (tasks <= 1) {
+            body.run(0, 1);
+        } else {
+            Parallel.forRange(tasks, 1, body);
+        }
+    }
+
+    /**
+     * C as dot products along K, for few columns (N <= DOT_MAX_N: GEMV-like) and for few rows
+     * against a transposed B (M <= DOT_MAX_M_TRANSPOSED: batch-1 x W^T, where the transposed path
+     * would fill a fraction of each vector). A rows and B columns must be unit-stride along K; whichever is not is
+     * copied once. Column chunks sized for L2 are the outer loop, so B streams from memory once.
+     */
+    private static void dotPath(int m, int n, int k, float alpha, float[] a, int ao, int ars, int acs, float[] b, int bo,
+                                int brs, int bcs, float beta, float[] c, int co, int ldc, boolean par) {
+        float[] bt = b;
+        int bto = bo;
+        int ldbt = bcs;
+        if (brs != 1) {
+            bt = new float[n * k];
+            for (int j = 0; j < n; j++) {
+                for (int p = 0; p < k; p++) {
+                    bt[j * k + p] = b[bo + p * brs + j * bcs];
+                }
+            }
+            bto = 0;
+            ldbt = k;
+        }
+        float[] aa = a;
+        int ato = ao;
+        int lda = ars;
+        if (acs != 1) {
+            aa = new float[m * k];
+            for (int i = 0; i < m; i++) {
+                for (int p = 0; p < k; p++) {
+                    aa[i * k + p] = a[ao + i * ars + p * acs];
+                }
+            }
+            ato = 0;
+            lda = k;
+        }
+        int rowBlocks = (m + 3) / 4;
+        int colBlocks = (n + 3) / 4;
+        boolean splitCols = colBlocks >= rowBlocks;
+        int units = splitCols ? colBlocks : rowBlocks;
+        int tasks = par ? Math.min(Parallel.threads(), units) : 1;
+        float[] btf = bt;
+        int btof = bto;
+        int ldbtf = ldbt;
+        float[] af = aa;
+        int atof = ato;
+        int ldaf = lda;
+        Parallel.RangeBody body = (from, to) -> {
+            for (int t = from; t < to; t++) {
+                int u0 = (int) ((long) units * t / tasks) * 4;
+                int u1 = (int) ((long) units * (t + 1) / tasks) * 4;
+                if (splitCols) {
+                    dots(0, m, u0, Math.min(n, u1), k, alpha, af, atof, ldaf, btf, btof, ldbtf, beta, c, co, ldc);
+                } else {
+                    dots(u0, Math.min(m, u1), 0, n, k, alpha, af, atof, ldaf, btf, btof, ldbtf, beta, c, co, ldc);
+                }
+            }
+        };
+        if (tasks <= 1) {
+            body.run(0, 1);
+        } else {
+            Parallel.forRange(tasks, 1, body);
+        }
+    }
+
+    /** Rows [i0, i1) x columns [j0, j1) of C as 4 x 4 dot-product tiles; A rows lda apart, B^T rows ldbt apart. */
+    private static void dots(int i0, int i1, int j0, int j1, int k, float alpha, float[] a, int ao, int lda, float[] bt,
+                             int bto, int ldbt, float beta, float[] c, int co, int ldc) {
+        // a chunk of B^T rows that fits a quarter of L2 is reused by every row block
+        int chunk = Math.max(4, (int) Math.min(j1 - j0, CpuCaches.l2() / 4 / (4L * Math.max(1, k))) / 4 * 4);
+        for (int jc = j0; jc < j1; jc += chunk) {
+            int jEnd = Math.min(j1, jc + chunk);
+            for (int i = i0; i < i1; i += 4) {
+                int mr = Math.min(4, i1 - i);
+                for (int j = jc; j < jEnd; j += 4) {
+                    SgemmKernels.dot4x4(k, a, ao + i * lda, lda, bt, bto + j * ldbt, ldbt, c, co + i * ldc + j, ldc, mr,
+                            Math.min(4, jEnd - j), alpha, beta);
+                }
             }
         }
     }
 
-    /** C[o] = alpha * t + beta * C[o], the scalar twin of {@link #update(float[], int, float[], int, int, int, int, float, float)}. */
+    /** C[o] = alpha * t + beta * C[o], the scalar twin of {@link #update(float[], int, float[], int, int, int, int, float, float, boolean)}. */
     static void update(float t, float[] c, int o, float alpha, float beta) {
         float v = alpha == 1f ? t : t * alpha;
         if (beta != 0f) {
@@ -341,19 +420,19 @@ final class Sgemm {
             for (; i + 4 <= m; i += 4) {
                 // two 4 x 2-vector tiles side by side cover the 4-vector strip
                 SgemmKernels.direct4x2(k, a, ao + i * ars, ars, acs, bArr, bOff, bStride, c, co + i * ldc + jr, ldc, 4,
-                        Math.min(NR, nr), alpha, beta, tile);
+                        Math.min(NR, nr), alpha, beta, tile, false);
                 if (nr > NR) {
                     SgemmKernels.direct4x2(k, a, ao + i * ars, ars, acs, bArr, bOff + NR, bStride, c, co + i * ldc + jr + NR,
-                            ldc, 4, nr - NR, alpha, beta, tile);
+                            ldc, 4, nr - NR, alpha, beta, tile, false);
                 }
             }
             for (; i + 2 <= m; i += 2) {
                 SgemmKernels.direct2x4(k, a, ao + i * ars, ars, acs, bArr, bOff, bStride, c, co + i * ldc + jr, ldc, 2, nr,
-                        alpha, beta, tile);
+                        alpha, beta, tile, false);
             }
             if (i < m) {
                 SgemmKernels.direct1x4(k, a, ao + i * ars, ars, acs, bArr, bOff, bStride, c, co + i * ldc + jr, ldc, 1, nr,
-                        alpha, beta, tile);
+                        alpha, beta, tile, false);
             }
         }
     }
@@ -362,7 +441,17 @@ final class Sgemm {
      * Finishes a tile the kernel spilled to {@code tile} (rows {@code w} apart): C = alpha * tile + beta * C
      * on the mr x nr corner, with the same arithmetic as the kernels' register epilogue.
      */
-    static void update(float[] tile, int w, float[] c, int co, int ldc, int mr, int nr, float alpha, float beta) {
+    static void update(float[] tile, int w, float[] c, int co, int ldc, int mr, int nr, float alpha, float beta,
+                       boolean tc) {
+        if (tc) {
+            // a tile of C^T: row r of the tile is column r of C
+            for (int r = 0; r < mr; r++) {
+                for (int q = 0; q < nr; q++) {
+                    update(tile[r * w + q], c, co + q * ldc + r, alpha, beta);
+                }
+            }
+            return;
+        }
         for (int r = 0; r < mr; r++) {
             int o = co + r * ldc;
             int t = r * w;

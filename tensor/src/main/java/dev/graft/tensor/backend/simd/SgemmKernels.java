@@ -17,40 +17,19 @@ final class SgemmKernels {
     private SgemmKernels() {
     }
 
-    // lane pairs (i, i + w) for the fixed-order horizontal sum below; the JIT folds the unused ones
+    // Lane pairs (i, i + w) for the dot kernels' horizontal sums: a fixed tree of lanewise adds. Not
+    // reduceLanes(ADD): its order is unspecified, and the JIT's intrinsic and the interpreter's loop
+    // differ in the last bit, so the same call would change value once compiled.
     private static final VectorShuffle<Float> HALF16 = VectorShuffle.fromOp(S, i -> (i + 16) % VL);
     private static final VectorShuffle<Float> HALF8 = VectorShuffle.fromOp(S, i -> (i + 8) % VL);
     private static final VectorShuffle<Float> HALF4 = VectorShuffle.fromOp(S, i -> (i + 4) % VL);
     private static final VectorShuffle<Float> HALF2 = VectorShuffle.fromOp(S, i -> (i + 2) % VL);
     private static final VectorShuffle<Float> HALF1 = VectorShuffle.fromOp(S, i -> (i + 1) % VL);
 
-    /**
-     * Sum of the lanes as a fixed tree of lanewise adds. Not reduceLanes(ADD): its order is
-     * unspecified, and the JIT's intrinsic and the interpreter's loop differ in the last bit, so
-     * the same call would change value once compiled.
-     */
-    static float hsum(FloatVector v) {
-        if (VL > 16) {
-            v = v.add(v.rearrange(HALF16));
-        }
-        if (VL > 8) {
-            v = v.add(v.rearrange(HALF8));
-        }
-        if (VL > 4) {
-            v = v.add(v.rearrange(HALF4));
-        }
-        if (VL > 2) {
-            v = v.add(v.rearrange(HALF2));
-        }
-        if (VL > 1) {
-            v = v.add(v.rearrange(HALF1));
-        }
-        return v.lane(0);
-    }
-
     /** 8 x 2*VL tile; A packed as ap[pa + p*8 + r]; B rows at b[pb + p*brs], lanes contiguous. */
     static void packed8x2(int kc, float[] a, int pa, float[] b, int pb, int brs, float[] c, int co, int ldc,
-                       int mr, int nr, float alpha, float beta, float[] tile) {
+                       int mr, int nr, float alpha, float beta, float[] tile,
+                       boolean tc) {
         FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
         FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
         FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
@@ -87,7 +66,7 @@ final class SgemmKernels {
             c70 = x7.fma(b0, c70);
             c71 = x7.fma(b1, c71);
         }
-        if (mr == 8 && nr == 2 * VL && alpha == 1f && (beta == 0f || beta == 1f)) {
+        if (!tc && mr == 8 && nr == 2 * VL && alpha == 1f && (beta == 0f || beta == 1f)) {
             boolean load = beta != 0f;
             int o0 = co + 0 * ldc;
             (load ? c00.add(FloatVector.fromArray(S, c, o0)) : c00).intoArray(c, o0);
@@ -131,12 +110,12 @@ final class SgemmKernels {
         c61.intoArray(tile, 12 * VL + 1 * VL);
         c70.intoArray(tile, 14 * VL);
         c71.intoArray(tile, 14 * VL + 1 * VL);
-        Sgemm.update(tile, 2 * VL, c, co, ldc, mr, nr, alpha, beta);
+        Sgemm.update(tile, 2 * VL, c, co, ldc, mr, nr, alpha, beta, tc);
     }
 
     /** 8 x 2*VL tile; A(r, p) = a[pa + r*ars + p*acs] (rows past mr re-read row mr-1); B rows at b[pb + p*brs]. */
     static void direct8x2(int kc, float[] a, int pa, int ars, int acs, float[] b, int pb, int brs, float[] c, int co,
-                       int ldc, int mr, int nr, float alpha, float beta, float[] tile) {
+                       int ldc, int mr, int nr, float alpha, float beta, float[] tile, boolean tc) {
         int a0 = pa;
         int a1 = pa + Math.min(1, mr - 1) * ars;
         int a2 = pa + Math.min(2, mr - 1) * ars;
@@ -181,7 +160,7 @@ final class SgemmKernels {
             c70 = x7.fma(b0, c70);
             c71 = x7.fma(b1, c71);
         }
-        if (mr == 8 && nr == 2 * VL && alpha == 1f && (beta == 0f || beta == 1f)) {
+        if (!tc && mr == 8 && nr == 2 * VL && alpha == 1f && (beta == 0f || beta == 1f)) {
             boolean load = beta != 0f;
             int o0 = co + 0 * ldc;
             (load ? c00.add(FloatVector.fromArray(S, c, o0)) : c00).intoArray(c, o0);
@@ -225,12 +204,13 @@ final class SgemmKernels {
         c61.intoArray(tile, 12 * VL + 1 * VL);
         c70.intoArray(tile, 14 * VL);
         c71.intoArray(tile, 14 * VL + 1 * VL);
-        Sgemm.update(tile, 2 * VL, c, co, ldc, mr, nr, alpha, beta);
+        Sgemm.update(tile, 2 * VL, c, co, ldc, mr, nr, alpha, beta, tc);
     }
 
     /** 8 x 1*VL tile; A packed as ap[pa + p*8 + r]; B rows at b[pb + p*brs], lanes contiguous. */
     static void packed8x1(int kc, float[] a, int pa, float[] b, int pb, int brs, float[] c, int co, int ldc,
-                       int mr, int nr, float alpha, float beta, float[] tile) {
+                       int mr, int nr, float alpha, float beta, float[] tile,
+                       boolean tc) {
         FloatVector c00 = FloatVector.zero(S);
         FloatVector c10 = FloatVector.zero(S);
         FloatVector c20 = FloatVector.zero(S);
@@ -258,7 +238,7 @@ final class SgemmKernels {
             FloatVector x7 = FloatVector.broadcast(S, a[pa + 7]);
             c70 = x7.fma(b0, c70);
         }
-        if (mr == 8 && nr == 1 * VL && alpha == 1f && (beta == 0f || beta == 1f)) {
+        if (!tc && mr == 8 && nr == 1 * VL && alpha == 1f && (beta == 0f || beta == 1f)) {
             boolean load = beta != 0f;
             int o0 = co + 0 * ldc;
             (load ? c00.add(FloatVector.fromArray(S, c, o0)) : c00).intoArray(c, o0);
@@ -286,12 +266,12 @@ final class SgemmKernels {
         c50.intoArray(tile, 5 * VL);
         c60.intoArray(tile, 6 * VL);
         c70.intoArray(tile, 7 * VL);
-        Sgemm.update(tile, 1 * VL, c, co, ldc, mr, nr, alpha, beta);
+        Sgemm.update(tile, 1 * VL, c, co, ldc, mr, nr, alpha, beta, tc);
     }
 
     /** 8 x 1*VL tile; A(r, p) = a[pa + r*ars + p*acs] (rows past mr re-read row mr-1); B rows at b[pb + p*brs]. */
     static void direct8x1(int kc, float[] a, int pa, int ars, int acs, float[] b, int pb, int brs, float[] c, int co,
-                       int ldc, int mr, int nr, float alpha, float beta, float[] tile) {
+                       int ldc, int mr, int nr, float alpha, float beta, float[] tile, boolean tc) {
         int a0 = pa;
         int a1 = pa + Math.min(1, mr - 1) * ars;
         int a2 = pa + Math.min(2, mr - 1) * ars;
@@ -327,7 +307,7 @@ final class SgemmKernels {
             FloatVector x7 = FloatVector.broadcast(S, a[a7 + q]);
             c70 = x7.fma(b0, c70);
         }
-        if (mr == 8 && nr == 1 * VL && alpha == 1f && (beta == 0f || beta == 1f)) {
+        if (!tc && mr == 8 && nr == 1 * VL && alpha == 1f && (beta == 0f || beta == 1f)) {
             boolean load = beta != 0f;
             int o0 = co + 0 * ldc;
             (load ? c00.add(FloatVector.fromArray(S, c, o0)) : c00).intoArray(c, o0);
@@ -355,12 +335,12 @@ final class SgemmKernels {
         c50.intoArray(tile, 5 * VL);
         c60.intoArray(tile, 6 * VL);
         c70.intoArray(tile, 7 * VL);
-        Sgemm.update(tile, 1 * VL, c, co, ldc, mr, nr, alpha, beta);
+        Sgemm.update(tile, 1 * VL, c, co, ldc, mr, nr, alpha, beta, tc);
     }
 
     /** 4 x 2*VL tile; A(r, p) = a[pa + r*ars + p*acs] (rows past mr re-read row mr-1); B rows at b[pb + p*brs]. */
     static void direct4x2(int kc, float[] a, int pa, int ars, int acs, float[] b, int pb, int brs, float[] c, int co,
-                       int ldc, int mr, int nr, float alpha, float beta, float[] tile) {
+                       int ldc, int mr, int nr, float alpha, float beta, float[] tile, boolean tc) {
         int a0 = pa;
         int a1 = pa + Math.min(1, mr - 1) * ars;
         int a2 = pa + Math.min(2, mr - 1) * ars;
@@ -385,7 +365,7 @@ final class SgemmKernels {
             c30 = x3.fma(b0, c30);
             c31 = x3.fma(b1, c31);
         }
-        if (mr == 4 && nr == 2 * VL && alpha == 1f && (beta == 0f || beta == 1f)) {
+        if (!tc && mr == 4 && nr == 2 * VL && alpha == 1f && (beta == 0f || beta == 1f)) {
             boolean load = beta != 0f;
             int o0 = co + 0 * ldc;
             (load ? c00.add(FloatVector.fromArray(S, c, o0)) : c00).intoArray(c, o0);
@@ -409,12 +389,12 @@ final class SgemmKernels {
         c21.intoArray(tile, 4 * VL + 1 * VL);
         c30.intoArray(tile, 6 * VL);
         c31.intoArray(tile, 6 * VL + 1 * VL);
-        Sgemm.update(tile, 2 * VL, c, co, ldc, mr, nr, alpha, beta);
+        Sgemm.update(tile, 2 * VL, c, co, ldc, mr, nr, alpha, beta, tc);
     }
 
     /** 2 x 4*VL tile; A(r, p) = a[pa + r*ars + p*acs] (rows past mr re-read row mr-1); B rows at b[pb + p*brs]. */
     static void direct2x4(int kc, float[] a, int pa, int ars, int acs, float[] b, int pb, int brs, float[] c, int co,
-                       int ldc, int mr, int nr, float alpha, float beta, float[] tile) {
+                       int ldc, int mr, int nr, float alpha, float beta, float[] tile, boolean tc) {
         int a0 = pa;
         int a1 = pa + Math.min(1, mr - 1) * ars;
         FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S), c02 = FloatVector.zero(S), c03 = FloatVector.zero(S);
@@ -435,7 +415,7 @@ final class SgemmKernels {
             c12 = x1.fma(b2, c12);
             c13 = x1.fma(b3, c13);
         }
-        if (mr == 2 && nr == 4 * VL && alpha == 1f && (beta == 0f || beta == 1f)) {
+        if (!tc && mr == 2 && nr == 4 * VL && alpha == 1f && (beta == 0f || beta == 1f)) {
             boolean load = beta != 0f;
             int o0 = co + 0 * ldc;
             (load ? c00.add(FloatVector.fromArray(S, c, o0)) : c00).intoArray(c, o0);
@@ -457,12 +437,12 @@ final class SgemmKernels {
         c11.intoArray(tile, 4 * VL + 1 * VL);
         c12.intoArray(tile, 4 * VL + 2 * VL);
         c13.intoArray(tile, 4 * VL + 3 * VL);
-        Sgemm.update(tile, 4 * VL, c, co, ldc, mr, nr, alpha, beta);
+        Sgemm.update(tile, 4 * VL, c, co, ldc, mr, nr, alpha, beta, tc);
     }
 
     /** 1 x 4*VL tile; A(r, p) = a[pa + r*ars + p*acs] (rows past mr re-read row mr-1); B rows at b[pb + p*brs]. */
     static void direct1x4(int kc, float[] a, int pa, int ars, int acs, float[] b, int pb, int brs, float[] c, int co,
-                       int ldc, int mr, int nr, float alpha, float beta, float[] tile) {
+                       int ldc, int mr, int nr, float alpha, float beta, float[] tile, boolean tc) {
         int a0 = pa;
         FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S), c02 = FloatVector.zero(S), c03 = FloatVector.zero(S);
         for (int p = 0, q = 0; p < kc; p++, q += acs, pb += brs) {
@@ -476,7 +456,7 @@ final class SgemmKernels {
             c02 = x0.fma(b2, c02);
             c03 = x0.fma(b3, c03);
         }
-        if (mr == 1 && nr == 4 * VL && alpha == 1f && (beta == 0f || beta == 1f)) {
+        if (!tc && mr == 1 && nr == 4 * VL && alpha == 1f && (beta == 0f || beta == 1f)) {
             boolean load = beta != 0f;
             int o0 = co + 0 * ldc;
             (load ? c00.add(FloatVector.fromArray(S, c, o0)) : c00).intoArray(c, o0);
@@ -489,7 +469,7 @@ final class SgemmKernels {
         c01.intoArray(tile, 0 * VL + 1 * VL);
         c02.intoArray(tile, 0 * VL + 2 * VL);
         c03.intoArray(tile, 0 * VL + 3 * VL);
-        Sgemm.update(tile, 4 * VL, c, co, ldc, mr, nr, alpha, beta);
+        Sgemm.update(tile, 4 * VL, c, co, ldc, mr, nr, alpha, beta, tc);
     }
 
     /**
@@ -538,54 +518,174 @@ final class SgemmKernels {
             s32 = x3.fma(y2, s32);
             s33 = x3.fma(y3, s33);
         }
-        float t00 = hsum(s00);
+        if (VL > 16) {
+            s00 = s00.add(s00.rearrange(HALF16));
+        }
+        if (VL > 8) {
+            s00 = s00.add(s00.rearrange(HALF8));
+        }
+        if (VL > 4) {
+            s00 = s00.add(s00.rearrange(HALF4));
+        }
+        if (VL > 2) {
+            s00 = s00.add(s00.rearrange(HALF2));
+        }
+        if (VL > 1) {
+            s00 = s00.add(s00.rearrange(HALF1));
+        }
+        float t00 = s00.lane(0);
         for (int p = kv; p < k; p++) {
             t00 = Math.fma(a[a0 + p], bt[b0 + p], t00);
         }
         Sgemm.update(t00, c, co + 0 * ldc + 0, alpha, beta);
         if (nr > 1) {
-            float t01 = hsum(s01);
+            if (VL > 16) {
+                s01 = s01.add(s01.rearrange(HALF16));
+            }
+            if (VL > 8) {
+                s01 = s01.add(s01.rearrange(HALF8));
+            }
+            if (VL > 4) {
+                s01 = s01.add(s01.rearrange(HALF4));
+            }
+            if (VL > 2) {
+                s01 = s01.add(s01.rearrange(HALF2));
+            }
+            if (VL > 1) {
+                s01 = s01.add(s01.rearrange(HALF1));
+            }
+            float t01 = s01.lane(0);
             for (int p = kv; p < k; p++) {
                 t01 = Math.fma(a[a0 + p], bt[b1 + p], t01);
             }
             Sgemm.update(t01, c, co + 0 * ldc + 1, alpha, beta);
         }
         if (nr > 2) {
-            float t02 = hsum(s02);
+            if (VL > 16) {
+                s02 = s02.add(s02.rearrange(HALF16));
+            }
+            if (VL > 8) {
+                s02 = s02.add(s02.rearrange(HALF8));
+            }
+            if (VL > 4) {
+                s02 = s02.add(s02.rearrange(HALF4));
+            }
+            if (VL > 2) {
+                s02 = s02.add(s02.rearrange(HALF2));
+            }
+            if (VL > 1) {
+                s02 = s02.add(s02.rearrange(HALF1));
+            }
+            float t02 = s02.lane(0);
             for (int p = kv; p < k; p++) {
                 t02 = Math.fma(a[a0 + p], bt[b2 + p], t02);
             }
             Sgemm.update(t02, c, co + 0 * ldc + 2, alpha, beta);
         }
         if (nr > 3) {
-            float t03 = hsum(s03);
+            if (VL > 16) {
+                s03 = s03.add(s03.rearrange(HALF16));
+            }
+            if (VL > 8) {
+                s03 = s03.add(s03.rearrange(HALF8));
+            }
+            if (VL > 4) {
+                s03 = s03.add(s03.rearrange(HALF4));
+            }
+            if (VL > 2) {
+                s03 = s03.add(s03.rearrange(HALF2));
+            }
+            if (VL > 1) {
+                s03 = s03.add(s03.rearrange(HALF1));
+            }
+            float t03 = s03.lane(0);
             for (int p = kv; p < k; p++) {
                 t03 = Math.fma(a[a0 + p], bt[b3 + p], t03);
             }
             Sgemm.update(t03, c, co + 0 * ldc + 3, alpha, beta);
         }
         if (mr > 1) {
-            float t10 = hsum(s10);
+            if (VL > 16) {
+                s10 = s10.add(s10.rearrange(HALF16));
+            }
+            if (VL > 8) {
+                s10 = s10.add(s10.rearrange(HALF8));
+            }
+            if (VL > 4) {
+                s10 = s10.add(s10.rearrange(HALF4));
+            }
+            if (VL > 2) {
+                s10 = s10.add(s10.rearrange(HALF2));
+            }
+            if (VL > 1) {
+                s10 = s10.add(s10.rearrange(HALF1));
+            }
+            float t10 = s10.lane(0);
             for (int p = kv; p < k; p++) {
                 t10 = Math.fma(a[a1 + p], bt[b0 + p], t10);
             }
             Sgemm.update(t10, c, co + 1 * ldc + 0, alpha, beta);
             if (nr > 1) {
-                float t11 = hsum(s11);
+                if (VL > 16) {
+                    s11 = s11.add(s11.rearrange(HALF16));
+                }
+                if (VL > 8) {
+                    s11 = s11.add(s11.rearrange(HALF8));
+                }
+                if (VL > 4) {
+                    s11 = s11.add(s11.rearrange(HALF4));
+                }
+                if (VL > 2) {
+                    s11 = s11.add(s11.rearrange(HALF2));
+                }
+                if (VL > 1) {
+                    s11 = s11.add(s11.rearrange(HALF1));
+                }
+                float t11 = s11.lane(0);
                 for (int p = kv; p < k; p++) {
                     t11 = Math.fma(a[a1 + p], bt[b1 + p], t11);
                 }
                 Sgemm.update(t11, c, co + 1 * ldc + 1, alpha, beta);
             }
             if (nr > 2) {
-                float t12 = hsum(s12);
+                if (VL > 16) {
+                    s12 = s12.add(s12.rearrange(HALF16));
+                }
+                if (VL > 8) {
+                    s12 = s12.add(s12.rearrange(HALF8));
+                }
+                if (VL > 4) {
+                    s12 = s12.add(s12.rearrange(HALF4));
+                }
+                if (VL > 2) {
+                    s12 = s12.add(s12.rearrange(HALF2));
+                }
+                if (VL > 1) {
+                    s12 = s12.add(s12.rearrange(HALF1));
+                }
+                float t12 = s12.lane(0);
                 for (int p = kv; p < k; p++) {
                     t12 = Math.fma(a[a1 + p], bt[b2 + p], t12);
                 }
                 Sgemm.update(t12, c, co + 1 * ldc + 2, alpha, beta);
             }
             if (nr > 3) {
-                float t13 = hsum(s13);
+                if (VL > 16) {
+                    s13 = s13.add(s13.rearrange(HALF16));
+                }
+                if (VL > 8) {
+                    s13 = s13.add(s13.rearrange(HALF8));
+                }
+                if (VL > 4) {
+                    s13 = s13.add(s13.rearrange(HALF4));
+                }
+                if (VL > 2) {
+                    s13 = s13.add(s13.rearrange(HALF2));
+                }
+                if (VL > 1) {
+                    s13 = s13.add(s13.rearrange(HALF1));
+                }
+                float t13 = s13.lane(0);
                 for (int p = kv; p < k; p++) {
                     t13 = Math.fma(a[a1 + p], bt[b3 + p], t13);
                 }
@@ -593,27 +693,87 @@ final class SgemmKernels {
             }
         }
         if (mr > 2) {
-            float t20 = hsum(s20);
+            if (VL > 16) {
+                s20 = s20.add(s20.rearrange(HALF16));
+            }
+            if (VL > 8) {
+                s20 = s20.add(s20.rearrange(HALF8));
+            }
+            if (VL > 4) {
+                s20 = s20.add(s20.rearrange(HALF4));
+            }
+            if (VL > 2) {
+                s20 = s20.add(s20.rearrange(HALF2));
+            }
+            if (VL > 1) {
+                s20 = s20.add(s20.rearrange(HALF1));
+            }
+            float t20 = s20.lane(0);
             for (int p = kv; p < k; p++) {
                 t20 = Math.fma(a[a2 + p], bt[b0 + p], t20);
             }
             Sgemm.update(t20, c, co + 2 * ldc + 0, alpha, beta);
             if (nr > 1) {
-                float t21 = hsum(s21);
+                if (VL > 16) {
+                    s21 = s21.add(s21.rearrange(HALF16));
+                }
+                if (VL > 8) {
+                    s21 = s21.add(s21.rearrange(HALF8));
+                }
+                if (VL > 4) {
+                    s21 = s21.add(s21.rearrange(HALF4));
+                }
+                if (VL > 2) {
+                    s21 = s21.add(s21.rearrange(HALF2));
+                }
+                if (VL > 1) {
+                    s21 = s21.add(s21.rearrange(HALF1));
+                }
+                float t21 = s21.lane(0);
                 for (int p = kv; p < k; p++) {
                     t21 = Math.fma(a[a2 + p], bt[b1 + p], t21);
                 }
                 Sgemm.update(t21, c, co + 2 * ldc + 1, alpha, beta);
             }
             if (nr > 2) {
-                float t22 = hsum(s22);
+                if (VL > 16) {
+                    s22 = s22.add(s22.rearrange(HALF16));
+                }
+                if (VL > 8) {
+                    s22 = s22.add(s22.rearrange(HALF8));
+                }
+                if (VL > 4) {
+                    s22 = s22.add(s22.rearrange(HALF4));
+                }
+                if (VL > 2) {
+                    s22 = s22.add(s22.rearrange(HALF2));
+                }
+                if (VL > 1) {
+                    s22 = s22.add(s22.rearrange(HALF1));
+                }
+                float t22 = s22.lane(0);
                 for (int p = kv; p < k; p++) {
                     t22 = Math.fma(a[a2 + p], bt[b2 + p], t22);
                 }
                 Sgemm.update(t22, c, co + 2 * ldc + 2, alpha, beta);
             }
             if (nr > 3) {
-                float t23 = hsum(s23);
+                if (VL > 16) {
+                    s23 = s23.add(s23.rearrange(HALF16));
+                }
+                if (VL > 8) {
+                    s23 = s23.add(s23.rearrange(HALF8));
+                }
+                if (VL > 4) {
+                    s23 = s23.add(s23.rearrange(HALF4));
+                }
+                if (VL > 2) {
+                    s23 = s23.add(s23.rearrange(HALF2));
+                }
+                if (VL > 1) {
+                    s23 = s23.add(s23.rearrange(HALF1));
+                }
+                float t23 = s23.lane(0);
                 for (int p = kv; p < k; p++) {
                     t23 = Math.fma(a[a2 + p], bt[b3 + p], t23);
                 }
@@ -621,27 +781,87 @@ final class SgemmKernels {
             }
         }
         if (mr > 3) {
-            float t30 = hsum(s30);
+            if (VL > 16) {
+                s30 = s30.add(s30.rearrange(HALF16));
+            }
+            if (VL > 8) {
+                s30 = s30.add(s30.rearrange(HALF8));
+            }
+            if (VL > 4) {
+                s30 = s30.add(s30.rearrange(HALF4));
+            }
+            if (VL > 2) {
+                s30 = s30.add(s30.rearrange(HALF2));
+            }
+            if (VL > 1) {
+                s30 = s30.add(s30.rearrange(HALF1));
+            }
+            float t30 = s30.lane(0);
             for (int p = kv; p < k; p++) {
                 t30 = Math.fma(a[a3 + p], bt[b0 + p], t30);
             }
             Sgemm.update(t30, c, co + 3 * ldc + 0, alpha, beta);
             if (nr > 1) {
-                float t31 = hsum(s31);
+                if (VL > 16) {
+                    s31 = s31.add(s31.rearrange(HALF16));
+                }
+                if (VL > 8) {
+                    s31 = s31.add(s31.rearrange(HALF8));
+                }
+                if (VL > 4) {
+                    s31 = s31.add(s31.rearrange(HALF4));
+                }
+                if (VL > 2) {
+                    s31 = s31.add(s31.rearrange(HALF2));
+                }
+                if (VL > 1) {
+                    s31 = s31.add(s31.rearrange(HALF1));
+                }
+                float t31 = s31.lane(0);
                 for (int p = kv; p < k; p++) {
                     t31 = Math.fma(a[a3 + p], bt[b1 + p], t31);
                 }
                 Sgemm.update(t31, c, co + 3 * ldc + 1, alpha, beta);
             }
             if (nr > 2) {
-                float t32 = hsum(s32);
+                if (VL > 16) {
+                    s32 = s32.add(s32.rearrange(HALF16));
+                }
+                if (VL > 8) {
+                    s32 = s32.add(s32.rearrange(HALF8));
+                }
+                if (VL > 4) {
+                    s32 = s32.add(s32.rearrange(HALF4));
+                }
+                if (VL > 2) {
+                    s32 = s32.add(s32.rearrange(HALF2));
+                }
+                if (VL > 1) {
+                    s32 = s32.add(s32.rearrange(HALF1));
+                }
+                float t32 = s32.lane(0);
                 for (int p = kv; p < k; p++) {
                     t32 = Math.fma(a[a3 + p], bt[b2 + p], t32);
                 }
                 Sgemm.update(t32, c, co + 3 * ldc + 2, alpha, beta);
             }
             if (nr > 3) {
-                float t33 = hsum(s33);
+                if (VL > 16) {
+                    s33 = s33.add(s33.rearrange(HALF16));
+                }
+                if (VL > 8) {
+                    s33 = s33.add(s33.rearrange(HALF8));
+                }
+                if (VL > 4) {
+                    s33 = s33.add(s33.rearrange(HALF4));
+                }
+                if (VL > 2) {
+                    s33 = s33.add(s33.rearrange(HALF2));
+                }
+                if (VL > 1) {
+                    s33 = s33.add(s33.rearrange(HALF1));
+                }
+                float t33 = s33.lane(0);
                 for (int p = kv; p < k; p++) {
                     t33 = Math.fma(a[a3 + p], bt[b3 + p], t33);
                 }

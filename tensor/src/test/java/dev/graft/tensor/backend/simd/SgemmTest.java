@@ -22,8 +22,10 @@ import static org.junit.jupiter.api.Assertions.fail;
  * dimensions (as strides), offsets, alpha and beta (with NaN in C when beta is 0, which BLAS says
  * must not be read), and bit-identical results for 1, 2 and 3 threads.
  *
- * <p>Paths by shape: N <= 8 dot products along K; M < 8 the skinny row kernels; otherwise the
- * blocked path, whose right-edge panels of at most one vector use the 8 x 1 kernels.
+ * <p>Paths by shape: N <= 8, or B^T with M <= 16, dot products along K; B^T with M <= 64 the
+ * transposed product C^T = B^T A^T; M < 8 the skinny row kernels; otherwise the blocked path, whose
+ * right-edge panels of at most one vector use the 8 x 1 kernels. Each shape runs with all four
+ * transpose combinations.
  *
  * <p>Tolerance per element: 1e-6 + K u sum_p |alpha a_ip b_pj| + 2 u |beta c_ij|, u = 2^-24: the
  * worst case of a K-term float32 dot product in any order, plus the rounding of the beta term.
@@ -67,6 +69,8 @@ class SgemmTest {
             // few columns: dot products (N <= 8), one-vector tiles (N <= 16 and right edges)
             {100, 1, 300}, {37, 3, 77}, {13, 5, 40}, {64, 8, 129}, {300, 2, 1024}, {1, 4, 33}, {9, 16, 20}, {50, 9, 33},
             {70, 40, 9}, {33, 50, 600},
+            // B^T (x W^T) with M <= 64: computed as C^T = W A^T, tiles stored transposed
+            {48, 100, 77}, {64, 200, 384}, {20, 33, 300}, {65, 70, 30},
         };
         float[][] ab = {{1f, 0f}, {1f, 1f}, {2.5f, -0.5f}, {-1f, 0f}};
         int i = 0;
