@@ -12,9 +12,10 @@ import java.util.function.Function;
 /**
  * ONNX's shape and data-movement operators: views and copies that rearrange elements without
  * arithmetic on them (Reshape, Transpose, Concat, Slice, Gather, Pad, …), the value producers
- * (Constant, ConstantOfShape, Cast, Shape, Size) and Dropout in inference. Float data flows through
- * Graft view and index ops, so gradients reach initializers; index and shape inputs are read as
- * arrays. Index-driven ops live in {@link ShapeOpsIndexing}, value producers in {@link ShapeOpsValues}.
+ * (Constant, ConstantOfShape, Cast, Shape, Size) and Dropout. Float data flows through Graft view
+ * and index ops, so gradients reach initializers; index and shape inputs are read as arrays.
+ * Index-driven ops live in {@link ShapeOpsIndexing}, value producers in {@link ShapeOpsValues},
+ * Unique in {@link ShapeOpsUnique}.
  */
 final class ShapeOps {
     private ShapeOps() {
@@ -77,11 +78,6 @@ final class ShapeOps {
         String string(String name, String dflt) {
             var a = node.attributes().get(name);
             return a == null || a.s() == null ? dflt : a.s();
-        }
-
-        long integer(String name, long dflt) {
-            var a = node.attributes().get(name);
-            return a == null ? dflt : a.i();
         }
     }
 

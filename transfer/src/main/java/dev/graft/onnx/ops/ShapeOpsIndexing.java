@@ -40,7 +40,18 @@ final class ShapeOpsIndexing {
         r.register("NonZero", ShapeOpsIndexing::nonZero);
         r.register("OneHot", ShapeOpsIndexing::oneHot);
         r.register("Trilu", ShapeOpsIndexing::trilu);
-        r.register("EyeLike", ShapeOpsIndexing::eyeLike);
+        r.register("EyeLike", checked(ShapeOpsIndexing::eyeLike, (node, opset) -> {
+            var dtype = node.attributes().get("dtype");
+            if (dtype == null) {
+                return null;
+            }
+            try {
+                var t = dev.graft.onnx.OnnxDataType.of(dtype.i());
+                return t.graft == null ? "dtype " + t + " is not supported (Graft has no " + t + " tensors)" : null;
+            } catch (RuntimeException e) {
+                return "dtype " + dtype.i() + " is not an ONNX data type";
+            }
+        }));
         r.register("ReverseSequence", ShapeOpsIndexing::reverseSequence);
     }
 

@@ -431,6 +431,8 @@ class ShapeOpsTest {
                 REG.find("", "ScatterElements").unsupportedReason(node("ScatterElements", 3, 1, s("reduction", "avg")), 18));
         assertEquals("mode 'XYZ' is not DCR or CRD",
                 REG.find("", "DepthToSpace").unsupportedReason(node("DepthToSpace", 1, 1, s("mode", "XYZ")), 13));
+        assertEquals("dtype COMPLEX64 is not supported (Graft has no COMPLEX64 tensors)",
+                REG.find("", "EyeLike").unsupportedReason(node("EyeLike", 1, 1, i("dtype", 14)), 9));
         assertNull(REG.find("", "Cast").unsupportedReason(node("Cast", 1, 1, i("to", 10)), 13));
         assertNull(REG.find("", "Pad").unsupportedReason(node("Pad", 2, 1, s("mode", "edge")), 13));
     }
