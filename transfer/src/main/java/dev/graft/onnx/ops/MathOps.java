@@ -201,6 +201,7 @@ final class MathOps {
         MathOpsReduce.register(r);
         MathOpsSpecial.register(r);
         MathOpsLoss.register(r);
+        MathOpsSignal.register(r);
         MathOpsLinalg.register(r);
     }
 

@@ -179,6 +179,32 @@ class MathOpsTest {
     }
 
     @Test
+    void signalOpsAreDifferentiable() {
+        gradCheck("DFT real", in -> run("DFT", 17, attrs(), in[0]), rnd(-1, 1, 2, 5, 1));
+        gradCheck("DFT complex inverse", in -> run("DFT", 17, attrs(i("inverse", 1)), in[0]), rnd(-1, 1, 2, 4, 2));
+        gradCheck("DFT onesided padded", in -> run("DFT", 17, attrs(i("onesided", 1), i("axis", -2)), in[0],
+                Tensor.scalar(6, DType.INT64)), rnd(-1, 1, 3, 4, 1));
+        gradCheck("STFT", in -> run("STFT", 17, attrs(), in[0], Tensor.scalar(2, DType.INT64), in[1]),
+                rnd(-1, 1, 1, 9, 1), rnd(0, 1, 4));
+        // DFT then inverse DFT is the identity
+        Tensor x = rnd(-1, 1, 2, 6, 2);
+        Tensor back = run("DFT", 17, attrs(i("inverse", 1)), run("DFT", 17, attrs(), x));
+        assertTrue(back.allClose(x, 1e-12, 1e-12));
+        // a pure tone lands in its bin: cos(2 pi 2 j / 8) has X[2] = X[6] = 4
+        double[] tone = new double[8];
+        for (int j = 0; j < 8; j++) {
+            tone[j] = Math.cos(2 * Math.PI * 2 * j / 8);
+        }
+        Tensor spec = run("DFT", 17, attrs(), Tensor.fromArray(tone, 1, 8, 1));
+        double[] re = spec.select(2, 0).contiguous().toDoubleArray();
+        for (int k = 0; k < 8; k++) {
+            assertEquals(k == 2 || k == 6 ? 4 : 0, re[k], 1e-12);
+        }
+        double[] hann = run("HannWindow", 17, attrs(i("periodic", 0)), Tensor.scalar(5, DType.INT64)).toDoubleArray();
+        assertArrayEquals(new double[] {0, 0.5, 1, 0.5, 0}, hann, 1e-7);
+    }
+
+    @Test
     void eluFamilyValuesMatchTheirDefinitions() {
         Tensor x = Tensor.fromArray(new double[] {-3, -0.5, 0, 0.5, 40}, 5);
         double[] elu = run("Elu", x).toDoubleArray();
@@ -830,6 +856,24 @@ class MathOpsTest {
             }
             check("SoftmaxCrossEntropyLoss", 13, none(), ins(in("x", FLOAT, -3, 3, 5, 3), values("t", INT32, new int[] {5}, 0, 2, 1, 1, 0)),
                     FLOAT);
+        }
+
+        @Test
+        void signal() {
+            check("DFT", 17, none(), ins(in("x", FLOAT, -1, 1, 2, 6, 1)), FLOAT);
+            check("DFT", 17, a(ai("onesided", 1)), ins(in("x", FLOAT, -1, 1, 2, 7, 1)), FLOAT);
+            check("DFT", 17, a(ai("inverse", 1), ai("axis", 2)), ins(in("x", FLOAT, -1, 1, 2, 3, 5, 2)), FLOAT);
+            check("DFT", 17, none(), ins(in("x", FLOAT, -1, 1, 2, 6, 2), values("n", INT64, new int[0], 8)), FLOAT);
+            check("STFT", 17, none(), ins(in("x", FLOAT, -1, 1, 2, 20, 1), values("step", INT64, new int[0], 3),
+                    in("w", FLOAT, 0, 1, 6)), FLOAT);
+            check("STFT", 17, a(ai("onesided", 0)), ins(in("x", FLOAT, -1, 1, 1, 12, 1), values("step", INT64, new int[0], 4), null,
+                    values("len", INT64, new int[0], 5)), FLOAT);
+            for (String op : new String[] {"HannWindow", "HammingWindow", "BlackmanWindow"}) {
+                check(op, 17, none(), ins(values("n", INT64, new int[0], 10)), FLOAT);
+                check(op, 17, a(ai("periodic", 0), ai("output_datatype", DOUBLE)), ins(values("n", INT32, new int[0], 7)), DOUBLE);
+            }
+            check("MelWeightMatrix", 17, none(), ins(values("m", INT64, new int[0], 6), values("d", INT64, new int[0], 64),
+                    values("r", INT64, new int[0], 16000), values("lo", FLOAT, new int[0], 20), values("hi", FLOAT, new int[0], 7000)), FLOAT);
         }
 
         @Test
