@@ -38,18 +38,20 @@ import java.util.concurrent.Callable;
 /**
  * {@code graft inspect MODEL}: what a model file holds, without running it. For ONNX: IR version,
  * producer, opset imports, inputs and outputs with their (possibly symbolic) shapes, op counts, the
- * initializers and whether Graft supports every op; for safetensors: the tensors and metadata. The
+ * initializers and whether Graft supports every op; for safetensors (one file, or a sharded
+ * checkpoint's index): the tensors and metadata, from the headers alone. The
  * same facts as one JSON object with {@code --json}.
  */
 @Command(name = "inspect", mixinStandardHelpOptions = true,
         description = {"Describe an ONNX or safetensors model file: format, opsets, inputs and outputs with shapes "
                 + "(symbolic dims by name), op counts, parameters (name, shape, dtype) and their total count and size.",
-            "The format is chosen by the file extension (.onnx, .safetensors), else by the file's first bytes."})
+            "The format is chosen by the file extension (.onnx, .safetensors, .safetensors.index.json for a sharded "
+                + "checkpoint), else by the file's first bytes."})
 final class InspectCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "MODEL", description = "an .onnx or .safetensors file")
+    @Parameters(index = "0", paramLabel = "MODEL", description = "an .onnx, .safetensors or model.safetensors.index.json file")
     Path model;
 
     @Option(names = "--json", description = "print one JSON object instead of text")
@@ -65,7 +67,9 @@ final class InspectCommand implements Callable<Integer> {
         }
         Map<String, Object> info;
         try {
-            info = isSafeTensors(model) ? safetensors(model) : onnx(model);
+            String lower = model.getFileName().toString().toLowerCase(Locale.ROOT);
+            info = lower.endsWith(".index.json") ? shardedSafetensors(model)
+                    : isSafeTensors(model) ? safetensors(model) : onnx(model);
         } catch (OnnxException | SafeTensorsException e) {
             err.println("graft inspect: " + e.getMessage());
             err.flush();
@@ -206,6 +210,69 @@ final class InspectCommand implements Callable<Integer> {
         }
     }
 
+    /**
+     * A sharded checkpoint's index ({@code model.safetensors.index.json}): the tensors of every shard
+     * it names, from the shards' headers (no tensor data is read).
+     */
+    static Map<String, Object> shardedSafetensors(Path index) throws IOException {
+        com.fasterxml.jackson.databind.JsonNode root;
+        try {
+            root = new ObjectMapper().readTree(index.toFile());
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new SafeTensorsException(index + ": not valid JSON: " + e.getOriginalMessage());
+        }
+        if (root == null || !root.path("weight_map").isObject()) {
+            throw new SafeTensorsException(index + ": expected an object with a weight_map");
+        }
+        Map<String, List<String>> byShard = new LinkedHashMap<>();
+        var fields = root.get("weight_map").fields();
+        while (fields.hasNext()) {
+            var e = fields.next();
+            String file = e.getValue().asText("");
+            if (!e.getValue().isTextual() || file.isEmpty() || file.contains("/") || file.contains("\\") || file.startsWith(".")) {
+                throw new SafeTensorsException(index + ": shard for '" + e.getKey() + "' must be a plain file name next to the index");
+            }
+            byShard.computeIfAbsent(file, k -> new ArrayList<>()).add(e.getKey());
+        }
+        Map<String, Object> info = new LinkedHashMap<>();
+        info.put("format", "safetensors");
+        info.put("file", index.toString());
+        info.put("shards", new ArrayList<>(byShard.keySet()));
+        Map<String, String> meta = new TreeMap<>();
+        root.path("metadata").fields().forEachRemaining(e -> meta.put(e.getKey(), e.getValue().asText()));
+        info.put("metadata", meta);
+        List<Map<String, Object>> params = new ArrayList<>();
+        long count = 0;
+        long bytes = 0;
+        Path dir = index.toAbsolutePath().getParent();
+        for (Map.Entry<String, List<String>> shard : byShard.entrySet()) {
+            try (SafeTensorsFile f = SafeTensorsFile.open(dir.resolve(shard.getKey()))) {
+                for (String name : shard.getValue()) {
+                    SafeTensorsFile.Entry e = f.entry(name);
+                    if (e == null) {
+                        throw new SafeTensorsException(index + ": shard " + shard.getKey() + " has no tensor '" + name + "'");
+                    }
+                    Map<String, Object> p = new LinkedHashMap<>();
+                    p.put("name", name);
+                    p.put("dtype", e.dtype());
+                    p.put("shape", e.shape());
+                    p.put("shard", shard.getKey());
+                    params.add(p);
+                    long n = 1;
+                    for (int d : e.shape()) {
+                        n *= d;
+                    }
+                    count += n;
+                    bytes += e.byteLength();
+                }
+            }
+        }
+        info.put("parameters", params);
+        info.put("parameter_count", count);
+        info.put("parameter_bytes", bytes);
+        return info;
+    }
+
     // ------------------------------------------------------------------ text
 
     @SuppressWarnings("unchecked")
@@ -232,6 +299,9 @@ final class InspectCommand implements Callable<Integer> {
             int w = ops.keySet().stream().mapToInt(String::length).max().orElse(0);
             ops.forEach((k, v) -> out.printf("  %-" + Math.max(w, 1) + "s %d%n", k, v));
         } else {
+            if (info.containsKey("shards")) {
+                out.printf("shards:      %s%n", String.join(", ", (List<String>) info.get("shards")));
+            }
             Map<String, String> meta = (Map<String, String>) info.get("metadata");
             if (!meta.isEmpty()) {
                 out.println("metadata:");

@@ -164,6 +164,28 @@ class OnnxCommandsTest {
     }
 
     @Test
+    void inspectShardedSafeTensors() throws IOException {
+        Path d = Files.createDirectories(tmp.resolve("sharded"));
+        SafeTensors.write(d.resolve("model-00001-of-00002.safetensors"), Map.of("a.weight", Tensor.zeros(2, 2)), Map.of());
+        SafeTensors.write(d.resolve("model-00002-of-00002.safetensors"), Map.of("b.weight", Tensor.zeros(DType.FLOAT64, 3)), Map.of());
+        Path index = d.resolve("model.safetensors.index.json");
+        Files.writeString(index, """
+                {"metadata": {"total_size": 40}, "weight_map": {"a.weight": "model-00001-of-00002.safetensors",
+                 "b.weight": "model-00002-of-00002.safetensors"}}""");
+        Run r = run("inspect", "--json", index.toString());
+        assertEquals(0, r.exit(), r.toString());
+        JsonNode n = new ObjectMapper().readTree(r.out());
+        assertEquals(2, n.get("shards").size());
+        assertEquals(7, n.get("parameter_count").asInt());
+        assertEquals(40, n.get("parameter_bytes").asInt());
+        assertEquals("model-00002-of-00002.safetensors", n.get("parameters").get(1).get("shard").asText());
+        Files.writeString(index, "{\"weight_map\": {\"a.weight\": \"../evil.safetensors\"}}");
+        r = run("inspect", index.toString());
+        assertEquals(1, r.exit(), r.toString());
+        assertTrue(r.err().contains("plain file name"), r.toString());
+    }
+
+    @Test
     void inspectErrors() throws IOException {
         Run r = run("inspect", tmp.resolve("nope.onnx").toString());
         assertEquals(2, r.exit());
