@@ -270,7 +270,12 @@ final class NnOpsResize {
         return acc;
     }
 
-    /** The source coordinate of output index o, per coordinate_transformation_mode (ONNX reference formulas). */
+    /**
+     * The source coordinate of output index o, per coordinate_transformation_mode (ONNX reference
+     * formulas). align_corners and tf_crop_and_resize use the unrounded output length scale * in, as
+     * the reference and the node suite do; ONNX Runtime uses the rounded length, which differs only
+     * when scales (not sizes) give a fractional length.
+     */
     private static double original(Settings st, int o, int in, int out, double scale, double roiStart, double roiEnd) {
         double outLen = scale * in;
         return switch (st.ctm()) {

@@ -1,18 +1,34 @@
 package dev.graft.onnx.ops;
 
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
 import dev.graft.autograd.GradCheck;
 import dev.graft.onnx.OnnxAttribute;
 import dev.graft.onnx.OnnxException;
+import dev.graft.onnx.OnnxModel;
+import dev.graft.onnx.OnnxModule;
 import dev.graft.onnx.OnnxNode;
 import dev.graft.tensor.DType;
 import dev.graft.tensor.Generator;
 import dev.graft.tensor.Tensor;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 
+import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.nio.IntBuffer;
+import java.nio.LongBuffer;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import java.util.function.Function;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -507,5 +523,407 @@ class NnOpsTest {
         OnnxException e2 = assertThrows(OnnxException.class, () -> REG.find("", "MaxPool").apply(new OpContext(p, 11,
                 new Tensor[] {Tensor.zeros(1, 1, 3, 3)})));
         assertTrue(e2.getMessage().contains("does not fit"), e2.getMessage());
+    }
+
+    // ------------------------------------------------------------------ ONNX Runtime as the oracle
+
+    /**
+     * Single-node models run by ONNX Runtime (a test dependency) and by an {@link OnnxModule}, for
+     * the attribute combinations the 1.12 node suite leaves out (ceil-mode overhangs, SAME_* splits,
+     * output_shape paddings, Indices orders, opset-18 Resize, recurrent directions and lengths...).
+     * Outputs must agree in type, shape and value (1e-5 absolute + 1e-4 relative).
+     */
+    @Nested
+    class AgainstOnnxRuntime {
+        private static final int FLOAT = 1, INT32 = 6, INT64 = 7;
+        private final Random random = new Random(5);
+
+        private record In(String name, int type, int[] shape, double[] values) {
+        }
+
+        private In rnd(String name, int... shape) {
+            double[] v = new double[Math.max(1, prod(shape))];
+            for (int k = 0; k < v.length; k++) {
+                v[k] = random.nextDouble() * 2 - 1;
+            }
+            return new In(name, FLOAT, shape, v);
+        }
+
+        private In vals(String name, int type, int[] shape, double... v) {
+            return new In(name, type, shape, v);
+        }
+
+        private Pb ai(String name, long v) {
+            return new Pb().string(1, name).varint(20, 2).varint(3, v);
+        }
+
+        private Pb af(String name, float v) {
+            return new Pb().string(1, name).varint(20, 1).f32(2, v);
+        }
+
+        private Pb as(String name, String v) {
+            return new Pb().string(1, name).varint(20, 3).string(4, v);
+        }
+
+        private Pb ais(String name, long... v) {
+            Pb p = new Pb().string(1, name).varint(20, 7);
+            for (long x : v) {
+                p.varint(8, x);
+            }
+            return p;
+        }
+
+        private Pb astrs(String name, String... v) {
+            Pb p = new Pb().string(1, name).varint(20, 8);
+            for (String x : v) {
+                p.string(9, x);
+            }
+            return p;
+        }
+
+        private Pb[] at(Pb... p) {
+            return p;
+        }
+
+        private In[] ins(In... x) {
+            return x;
+        }
+
+        /** Builds the one-node model, runs both runtimes and compares each output (types: ONNX codes). */
+        private void check(String op, int opset, Pb[] attrs, In[] inputs, int... outTypes) {
+            Pb node = new Pb();
+            for (In x : inputs) {
+                node.string(1, x == null ? "" : x.name());
+            }
+            for (int k = 0; k < outTypes.length; k++) {
+                node.string(2, outTypes[k] == 0 ? "" : "y" + k);
+            }
+            node.string(3, "n").string(4, op);
+            for (Pb a : attrs) {
+                node.message(5, a);
+            }
+            Pb graph = new Pb().message(1, node).string(2, "g");
+            for (In x : inputs) {
+                if (x != null) {
+                    Pb dims = new Pb();
+                    for (int d : x.shape()) {
+                        dims.message(1, new Pb().varint(1, d));
+                    }
+                    graph.message(11, new Pb().string(1, x.name()).message(2, new Pb().message(1, new Pb().varint(1, x.type()).message(2, dims))));
+                }
+            }
+            for (int k = 0; k < outTypes.length; k++) {
+                if (outTypes[k] != 0) {
+                    graph.message(12, new Pb().string(1, "y" + k).message(2, new Pb().message(1, new Pb().varint(1, outTypes[k]))));
+                }
+            }
+            byte[] model = new Pb().varint(1, 9).message(8, new Pb().string(1, "").varint(2, opset)).message(7, graph).bytes();
+            String what = op + " opset " + opset + " " + java.util.Arrays.stream(attrs).map(Pb::describe).toList();
+            Map<String, Tensor> feeds = new LinkedHashMap<>();
+            for (In x : inputs) {
+                if (x != null) {
+                    Tensor t = Tensor.fromArray(x.values().clone(), x.values().length).reshape(x.shape());
+                    feeds.put(x.name(), x.type() == FLOAT ? t.to(DType.FLOAT32) : x.type() == INT32 ? t.to(DType.INT32) : t.to(DType.INT64));
+                }
+            }
+            Map<String, Tensor> ours = OnnxModule.of(OnnxModel.parse(ByteBuffer.wrap(model), what, null), REG).infer(feeds);
+            OrtEnvironment env;
+            try {
+                env = OrtEnvironment.getEnvironment();
+            } catch (Throwable e) {
+                Assumptions.abort("ONNX Runtime is not available here: " + e);
+                return;
+            }
+            try (OrtSession session = env.createSession(model, new OrtSession.SessionOptions())) {
+                Map<String, OnnxTensor> ortFeeds = new LinkedHashMap<>();
+                try {
+                    for (In x : inputs) {
+                        if (x != null) {
+                            long[] shape = java.util.Arrays.stream(x.shape()).asLongStream().toArray();
+                            double[] v = x.values();
+                            ortFeeds.put(x.name(), switch (x.type()) {
+                                case FLOAT -> {
+                                    float[] f = new float[v.length];
+                                    for (int k = 0; k < v.length; k++) {
+                                        f[k] = (float) v[k];
+                                    }
+                                    yield OnnxTensor.createTensor(env, FloatBuffer.wrap(f), shape);
+                                }
+                                case INT32 -> OnnxTensor.createTensor(env, IntBuffer.wrap(java.util.Arrays.stream(v).mapToInt(d -> (int) d).toArray()), shape);
+                                default -> OnnxTensor.createTensor(env, LongBuffer.wrap(java.util.Arrays.stream(v).mapToLong(d -> (long) d).toArray()), shape);
+                            });
+                        }
+                    }
+                    try (OrtSession.Result r = session.run(ortFeeds)) {
+                        for (int k = 0; k < outTypes.length; k++) {
+                            if (outTypes[k] != 0) {
+                                compare(what + " output " + k, (OnnxTensor) r.get("y" + k).orElseThrow(), ours.get("y" + k));
+                            }
+                        }
+                    }
+                } finally {
+                    ortFeeds.values().forEach(OnnxTensor::close);
+                }
+            } catch (OrtException e) {
+                throw new AssertionError(what + ": ONNX Runtime failed: " + e.getMessage(), e);
+            }
+        }
+
+        private void compare(String what, OnnxTensor expected, Tensor actual) {
+            assertNotNull(actual, what + " was not produced");
+            int[] shape = java.util.Arrays.stream(expected.getInfo().getShape()).mapToInt(d -> (int) d).toArray();
+            assertArrayEquals(shape, actual.shape(), what + ": shape");
+            int n = actual.numel();
+            double[] e = new double[n];
+            switch (expected.getInfo().type) {
+                case FLOAT -> {
+                    assertEquals(DType.FLOAT32, actual.dtype(), what);
+                    FloatBuffer b = expected.getFloatBuffer();
+                    for (int k = 0; k < n; k++) {
+                        e[k] = b.get(k);
+                    }
+                }
+                case INT64 -> {
+                    assertEquals(DType.INT64, actual.dtype(), what);
+                    LongBuffer b = expected.getLongBuffer();
+                    for (int k = 0; k < n; k++) {
+                        e[k] = b.get(k);
+                    }
+                }
+                default -> throw new AssertionError(what + ": unexpected ORT type " + expected.getInfo().type);
+            }
+            double[] a = actual.contiguous().toDoubleArray();
+            for (int k = 0; k < n; k++) {
+                boolean ok = Double.isNaN(e[k]) ? Double.isNaN(a[k]) : a[k] == e[k] || Math.abs(a[k] - e[k]) <= 1e-5 + 1e-4 * Math.abs(e[k]);
+                assertTrue(ok, what + ": element " + k + " is " + a[k] + ", ONNX Runtime gives " + e[k]);
+            }
+        }
+
+        @Test
+        void convolutions() {
+            In x2 = rnd("x", 1, 4, 7, 6);
+            check("Conv", 11, at(ai("group", 2), ais("pads", 1, 0, 2, 1), ais("strides", 2, 1), ais("dilations", 1, 2)),
+                    ins(x2, rnd("w", 4, 2, 3, 2), rnd("b", 4)), FLOAT);
+            for (String pad : new String[] {"SAME_UPPER", "SAME_LOWER", "VALID"}) {
+                check("Conv", 11, at(as("auto_pad", pad), ais("strides", 2, 2)), ins(x2, rnd("w", 3, 4, 2, 3)), FLOAT);
+                check("Conv", 11, at(as("auto_pad", pad), ais("strides", 2)), ins(rnd("x", 2, 3, 8), rnd("w", 2, 3, 4)), FLOAT);
+            }
+            check("Conv", 11, at(ais("pads", 1, 0, 2, 0, 1, 1), ais("strides", 1, 2, 1), ais("dilations", 2, 1, 1)),
+                    ins(rnd("x", 1, 2, 5, 5, 4), rnd("w", 3, 2, 2, 3, 2), rnd("b", 3)), FLOAT);
+            check("ConvTranspose", 11, at(ai("group", 2), ais("strides", 2, 3), ais("pads", 1, 0, 0, 2), ais("output_padding", 1, 2),
+                    ais("dilations", 2, 1)), ins(rnd("x", 1, 4, 3, 3), rnd("w", 4, 3, 3, 3), rnd("b", 6)), FLOAT);
+            for (String pad : new String[] {"NOTSET", "SAME_UPPER", "SAME_LOWER"}) {
+                // output_shape smaller than the full output: the split of the odd padding cell
+                check("ConvTranspose", 11, at(as("auto_pad", pad), ais("strides", 2, 2), ais("output_shape", 8, 7)),
+                        ins(rnd("x", 1, 2, 4, 4), rnd("w", 2, 1, 3, 3)), FLOAT);
+            }
+            check("ConvTranspose", 11, at(as("auto_pad", "SAME_LOWER"), ais("strides", 2)), ins(rnd("x", 1, 2, 5), rnd("w", 2, 3, 4)), FLOAT);
+            check("ConvTranspose", 11, at(ais("strides", 2, 1, 2), ais("pads", 1, 0, 0, 0, 1, 1)),
+                    ins(rnd("x", 1, 2, 3, 2, 3), rnd("w", 2, 2, 3, 2, 2), rnd("b", 2)), FLOAT);
+        }
+
+        @Test
+        void pooling() {
+            In x = rnd("x", 2, 3, 7, 6);
+            check("MaxPool", 12, at(ais("kernel_shape", 3, 2), ais("strides", 2, 2), ais("pads", 1, 1, 1, 0), ai("ceil_mode", 1),
+                    ais("dilations", 1, 2)), ins(x), FLOAT, INT64);
+            check("MaxPool", 12, at(ais("kernel_shape", 3, 3), ais("strides", 2, 2), as("auto_pad", "SAME_LOWER"), ai("storage_order", 1)),
+                    ins(x), FLOAT, INT64);
+            check("MaxPool", 12, at(ais("kernel_shape", 2, 2, 2), ais("pads", 1, 0, 1, 0, 1, 1), ai("ceil_mode", 1), ais("strides", 2, 2, 2)),
+                    ins(rnd("x", 1, 2, 4, 5, 3)), FLOAT, INT64);
+            check("MaxPool", 12, at(ais("kernel_shape", 3), ais("strides", 3), ai("ceil_mode", 1), ais("pads", 2, 2)), ins(rnd("x", 1, 2, 8)),
+                    FLOAT, INT64);
+            for (int include = 0; include < 2; include++) {
+                // ceil-mode windows count the cells inside input and pads: ONNX Runtime does so from opset 19
+                // (its older kernel divides by the whole kernel, onnxruntime#16203)
+                check("AveragePool", 19, at(ais("kernel_shape", 3, 3), ais("strides", 2, 2), ais("pads", 1, 1, 1, 1), ai("ceil_mode", 1),
+                        ai("count_include_pad", include)), ins(rnd("x", 1, 2, 6, 6)), FLOAT);
+                check("AveragePool", 19, at(ais("kernel_shape", 3), ais("strides", 3), ais("pads", 1, 1), ai("ceil_mode", 1),
+                        ai("count_include_pad", include)), ins(rnd("x", 1, 2, 8)), FLOAT);
+                check("AveragePool", 11, at(ais("kernel_shape", 3, 2), ais("strides", 2, 2), as("auto_pad", "SAME_UPPER"),
+                        ai("count_include_pad", include)), ins(x), FLOAT);
+                check("AveragePool", 11, at(ais("kernel_shape", 2, 3, 2), ais("pads", 1, 0, 1, 0, 2, 0), ai("count_include_pad", include)),
+                        ins(rnd("x", 1, 1, 4, 5, 3)), FLOAT);
+                check("AveragePool", 19, at(ais("kernel_shape", 2, 2), ais("dilations", 2, 1), ais("pads", 1, 0, 0, 1),
+                        ai("count_include_pad", include)), ins(x), FLOAT);
+            }
+            check("AveragePool", 11, at(ais("kernel_shape", 3, 3), ais("strides", 2, 2), ais("pads", 1, 0, 0, 1), ai("ceil_mode", 1)),
+                    ins(rnd("x", 1, 2, 6, 7)), FLOAT);
+            check("LpPool", 11, at(ais("kernel_shape", 2, 3), ais("pads", 1, 0, 0, 1), ai("p", 3)), ins(x), FLOAT);
+            check("GlobalLpPool", 2, at(ai("p", 3)), ins(x), FLOAT);
+            check("GlobalMaxPool", 1, at(), ins(rnd("x", 1, 2, 3, 2, 2)), FLOAT);
+            check("MaxUnpool", 11, at(ais("kernel_shape", 2, 2), ais("strides", 2, 2)), ins(rnd("x", 1, 1, 2, 2),
+                    vals("i", INT64, new int[] {1, 1, 2, 2}, 1, 6, 8, 15), vals("s", INT64, new int[] {4}, 1, 1, 5, 4)), FLOAT);
+        }
+
+        @Test
+        void normalizations() {
+            In x = rnd("x", 3, 4, 2, 3);
+            check("BatchNormalization", 15, at(ai("training_mode", 1), af("momentum", 0.7f)),
+                    ins(x, rnd("s", 4), rnd("b", 4), rnd("m", 4), vals("v", FLOAT, new int[] {4}, 0.5, 1, 2, 3)), FLOAT, FLOAT, FLOAT);
+            check("BatchNormalization", 9, at(af("epsilon", 1e-2f)), ins(x, rnd("s", 4), rnd("b", 4), rnd("m", 4),
+                    vals("v", FLOAT, new int[] {4}, 0.5, 1, 2, 3)), FLOAT);
+            check("InstanceNormalization", 6, at(af("epsilon", 1e-3f)), ins(x, rnd("s", 4), rnd("b", 4)), FLOAT);
+            check("LayerNormalization", 17, at(ai("axis", 2)), ins(x, rnd("s", 2, 3), rnd("b", 2, 3)), FLOAT, FLOAT, FLOAT);
+            check("LRN", 13, at(ai("size", 3), af("alpha", 0.3f), af("beta", 0.6f), af("bias", 2f)), ins(x), FLOAT);
+            check("MeanVarianceNormalization", 13, at(ais("axes", 0, 2)), ins(x), FLOAT);
+            check("LpNormalization", 1, at(ai("axis", 1), ai("p", 1)), ins(x), FLOAT);
+            check("GroupNormalization", 18, at(ai("num_groups", 2)), ins(x, rnd("s", 2), rnd("b", 2)), FLOAT);
+            check("GroupNormalization", 21, at(ai("num_groups", 2), af("epsilon", 1e-3f)), ins(x, rnd("s", 4), rnd("b", 4)), FLOAT);
+        }
+
+        @Test
+        void resize() {
+            In x = rnd("x", 1, 2, 4, 5);
+            In up = vals("s", FLOAT, new int[] {4}, 1, 1, 1.7, 2.4);
+            In down = vals("s", FLOAT, new int[] {4}, 1, 1, 0.6, 0.45);
+            String[] ctms = {"half_pixel", "pytorch_half_pixel", "align_corners", "asymmetric", "tf_half_pixel_for_nn"};
+            for (String mode : new String[] {"nearest", "linear", "cubic"}) {
+                for (String ctm : ctms) {
+                    if (ctm.equals("tf_half_pixel_for_nn") && !mode.equals("nearest")) {
+                        continue;
+                    }
+                    // align_corners divides by (scale * length - 1) in the ONNX reference (the node suite's
+                    // downsample_scales_linear_align_corners expects it) but by (output length - 1) in ONNX
+                    // Runtime; scales that give whole lengths keep the two equal
+                    In[] scales = ctm.equals("align_corners") ? new In[] {vals("s", FLOAT, new int[] {4}, 1, 1, 1.5, 2.4),
+                        vals("s", FLOAT, new int[] {4}, 1, 1, 0.5, 0.4)} : new In[] {up, down};
+                    for (In s : scales) {
+                        check("Resize", 13, at(as("mode", mode), as("coordinate_transformation_mode", ctm)), ins(x, null, s), FLOAT);
+                    }
+                }
+            }
+            for (String nm : new String[] {"round_prefer_ceil", "floor", "ceil"}) {
+                check("Resize", 13, at(as("nearest_mode", nm)), ins(x, null, up), FLOAT);
+            }
+            check("Resize", 13, at(as("mode", "cubic"), ai("exclude_outside", 1), af("cubic_coeff_a", -0.5f)), ins(x, null, down), FLOAT);
+            In sizes = vals("z", INT64, new int[] {4}, 1, 2, 7, 3);
+            check("Resize", 13, at(as("mode", "linear")), ins(x, null, null, sizes), FLOAT);
+            In roi = vals("r", FLOAT, new int[] {8}, 0, 0, 0.2, -0.1, 1, 1, 0.9, 1.2);
+            for (String mode : new String[] {"nearest", "linear"}) {
+                check("Resize", 13, at(as("mode", mode), as("coordinate_transformation_mode", "tf_crop_and_resize"), af("extrapolation_value", 3f)),
+                        ins(x, roi, null, sizes), FLOAT);
+            }
+            // opset 18: antialias, axes, aspect policies; opset 10: the legacy asymmetric form
+            for (String mode : new String[] {"linear", "cubic"}) {
+                check("Resize", 18, at(as("mode", mode), ai("antialias", 1)), ins(x, null, vals("s", FLOAT, new int[] {4}, 1, 1, 0.5, 0.35)), FLOAT);
+            }
+            In sz2 = vals("z", INT64, new int[] {2}, 3, 9);
+            for (String policy : new String[] {"stretch", "not_larger", "not_smaller"}) {
+                check("Resize", 18, at(as("mode", "linear"), ais("axes", 2, 3), as("keep_aspect_ratio_policy", policy)),
+                        ins(x, null, null, sz2), FLOAT);
+            }
+            for (String mode : new String[] {"nearest", "linear"}) {
+                check("Resize", 19, at(as("mode", mode), as("coordinate_transformation_mode", "half_pixel_symmetric")), ins(x, null, down), FLOAT);
+            }
+            check("Resize", 10, at(as("mode", "nearest")), ins(x, down), FLOAT);
+            check("Resize", 10, at(as("mode", "linear")), ins(x, up), FLOAT);
+            check("Upsample", 9, at(as("mode", "linear")), ins(x, vals("s", FLOAT, new int[] {4}, 1, 1, 2, 3)), FLOAT);
+        }
+
+        @Test
+        void sampling() {
+            In x = rnd("x", 2, 2, 4, 5);
+            In grid = new In("g", FLOAT, new int[] {2, 3, 4, 2}, rnd("g", 48).values().clone());
+            for (int k = 0; k < grid.values().length; k++) {
+                grid.values()[k] *= 1.3;
+            }
+            for (String mode : new String[] {"bilinear", "nearest", "bicubic"}) {
+                for (String pad : new String[] {"zeros", "border", "reflection"}) {
+                    for (int align = 0; align < 2; align++) {
+                        check("GridSample", 16, at(as("mode", mode), as("padding_mode", pad), ai("align_corners", align)), ins(x, grid), FLOAT);
+                    }
+                }
+            }
+            In rois = vals("r", FLOAT, new int[] {3, 4}, 0, 0, 3, 2, 1.5, 0.5, 4.5, 3.5, -1, 1, 2, 5);
+            In bi = vals("b", INT64, new int[] {3}, 1, 0, 1);
+            for (String mode : new String[] {"avg", "max"}) {
+                check("RoiAlign", 16, at(as("mode", mode), ai("output_height", 3), ai("output_width", 2), af("spatial_scale", 0.9f)),
+                        ins(x, rois, bi), FLOAT);
+                check("RoiAlign", 10, at(as("mode", mode), ai("output_height", 2), ai("output_width", 2), ai("sampling_ratio", 2)),
+                        ins(x, rois, bi), FLOAT);
+            }
+        }
+
+        @Test
+        void recurrent() {
+            In x = rnd("x", 4, 2, 3);
+            In lens = vals("l", INT32, new int[] {2}, 4, 2);
+            check("LSTM", 14, at(ai("hidden_size", 2), as("direction", "bidirectional"), af("clip", 0.6f)),
+                    ins(x, rnd("w", 2, 8, 3), rnd("r", 2, 8, 2), rnd("b", 2, 16), lens, rnd("h", 2, 2, 2), rnd("c", 2, 2, 2), rnd("p", 2, 6)),
+                    FLOAT, FLOAT, FLOAT);
+            // (ONNX Runtime refuses layout 1 for LSTM; the node suite's batchwise cases cover it)
+            check("LSTM", 14, at(ai("hidden_size", 2), ai("input_forget", 1), as("direction", "reverse")),
+                    ins(rnd("x", 4, 2, 3), rnd("w", 1, 8, 3), rnd("r", 1, 8, 2)), FLOAT, FLOAT, FLOAT);
+            check("GRU", 14, at(ai("hidden_size", 3), as("direction", "bidirectional"), ai("linear_before_reset", 1)),
+                    ins(x, rnd("w", 2, 9, 3), rnd("r", 2, 9, 3), rnd("b", 2, 18), lens), FLOAT, FLOAT);
+            check("GRU", 14, at(ai("hidden_size", 2), astrs("activations", "HardSigmoid", "LeakyRelu"), new Pb().string(1, "activation_alpha")
+                    .varint(20, 6).f32(7, 0.3f).f32(7, 0.2f)), ins(x, rnd("w", 1, 6, 3), rnd("r", 1, 6, 2)), FLOAT, FLOAT);
+            check("RNN", 14, at(ai("hidden_size", 2), as("direction", "reverse"), astrs("activations", "Relu")),
+                    ins(x, rnd("w", 1, 2, 3), rnd("r", 1, 2, 2), rnd("b", 1, 4), lens), FLOAT, FLOAT);
+        }
+
+        @Test
+        void losses() {
+            In scores = rnd("x", 3, 4, 2);
+            In target = vals("t", INT64, new int[] {3, 2}, 0, 3, -1, 2, 1, -1);
+            In weight = vals("w", FLOAT, new int[] {4}, 0.5, 1, 2, 1.5);
+            for (String red : new String[] {"none", "sum", "mean"}) {
+                check("SoftmaxCrossEntropyLoss", 13, at(as("reduction", red), ai("ignore_index", -1)), ins(scores, target, weight), FLOAT, FLOAT);
+                check("NegativeLogLikelihoodLoss", 13, at(as("reduction", red), ai("ignore_index", -1)), ins(scores, target), FLOAT);
+            }
+        }
+    }
+
+    /** A protobuf wire-format writer, just enough to build single-node ONNX models. */
+    private static final class Pb {
+        private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+        private String label = "";
+
+        Pb varint(int field, long v) {
+            raw((long) field << 3);
+            raw(v);
+            label += field == 3 || field == 8 ? v + "," : "";
+            return this;
+        }
+
+        Pb f32(int field, float v) {
+            raw(((long) field << 3) | 5);
+            out.writeBytes(ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putFloat(v).array());
+            label += v + ",";
+            return this;
+        }
+
+        Pb string(int field, String s) {
+            label += field == 1 && label.isEmpty() ? s + "=" : field == 4 || field == 9 ? s + "," : "";
+            return bytes(field, s.getBytes(StandardCharsets.UTF_8));
+        }
+
+        Pb message(int field, Pb m) {
+            return bytes(field, m.bytes());
+        }
+
+        Pb bytes(int field, byte[] b) {
+            raw(((long) field << 3) | 2);
+            raw(b.length);
+            out.writeBytes(b);
+            return this;
+        }
+
+        String describe() {
+            return label;
+        }
+
+        byte[] bytes() {
+            return out.toByteArray();
+        }
+
+        private void raw(long v) {
+            while ((v & ~0x7fL) != 0) {
+                out.write((int) ((v & 0x7f) | 0x80));
+                v >>>= 7;
+            }
+            out.write((int) v);
+        }
     }
 }
