@@ -55,8 +55,12 @@ final class Sgemm {
     static final int DOT_MAX_N = prop("graft.gemm.dotMaxN", 8);
     /** Up to this many rows, a product with a transposed B (x W^T) is computed as dot products (GEMV-like). */
     static final int DOT_MAX_M_TRANSPOSED = prop("graft.gemm.dotMaxMTransposed", 16);
-    /** Up to this many rows, a product with a transposed B (x W^T) is computed as C^T = W x^T instead of packing W. */
-    static final int TRANSPOSED_MAX_M = prop("graft.gemm.transposedMaxM", 64);
+    /**
+     * Up to this many rows, a product with a transposed B (x W^T) is computed as C^T = W x^T instead
+     * of packing W. Packing W costs about one cycle per element of W, i.e. 32/M of the product's
+     * time; the transposed path pays instead a scalar, transposed store of each tile (about 8%).
+     */
+    static final int TRANSPOSED_MAX_M = prop("graft.gemm.transposedMaxM", 128);
     /** Below this many flops (2 m n k) a product stays on the calling thread. */
     static final long PARALLEL_MIN_FLOPS = prop("graft.gemm.parallelMinFlops", 1 << 20);
 
@@ -261,7 +265,7 @@ final class Sgemm {
 
     /**
      * C = A B with B's columns unit-stride along K (a Linear layer's x W^T, W [N, K] row-major) and
-     * few rows (M <= TRANSPOSED_MAX_M: small-batch inference): computed as C^T = W A^T with the usual
+     * up to a few hundred rows (M <= TRANSPOSED_MAX_M: inference batches): computed as C^T = W A^T with the usual
      * kernels, W's rows broadcast in place as the "A" operand and A^T packed into NR-wide panels (M x K
      * elements: cheap), the tiles written to C transposed. Packing W instead would cost about as much
      * as the product at these M. Each element is one FMA chain over all of K.
@@ -514,11 +518,15 @@ final class Sgemm {
         int dst = panel * kc * w;
         if (brs == 1 && bcs != 1) {
             // B is a transposed view (a weight used as W^T): read each column's run along p
-            // sequentially and scatter it into the panel
-            for (int q = 0; q < nr; q++) {
-                int src = bo + (j0 + q) * bcs;
-                for (int p = 0; p < kc; p++) {
-                    bp[dst + p * w + q] = b[src + p];
+            // sequentially and scatter it into the panel, 16 rows of the panel at a time so that the
+            // rows being written stay in L1 (the whole panel, KC x NR, does not)
+            for (int p0 = 0; p0 < kc; p0 += 16) {
+                int p1 = Math.min(kc, p0 + 16);
+                for (int q = 0; q < nr; q++) {
+                    int src = bo + (j0 + q) * bcs;
+                    for (int p = p0; p < p1; p++) {
+                        bp[dst + p * w + q] = b[src + p];
+                    }
                 }
             }
             if (nr < w) {
