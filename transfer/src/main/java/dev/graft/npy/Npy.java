@@ -109,8 +109,15 @@ public final class Npy {
             Kind kind = Kind.parse(h.descr(), file);
             int n = (int) h.numel();
             ByteOrder order = h.descr().charAt(0) == '>' ? ByteOrder.BIG_ENDIAN : ByteOrder.LITTLE_ENDIAN;
-            ByteBuffer data = ch.map(FileChannel.MapMode.READ_ONLY, h.dataOffset(), (long) n * kind.size()).order(order);
-            Storage storage = decode(data, kind, n, file);
+            Storage storage = Storage.allocate(kind.graft(), n);
+            // map at most 1 GiB at a time (a mapping is limited to 2 GiB; arrays of 8-byte elements are not)
+            int perChunk = (1 << 30) / kind.size();
+            for (int start = 0; start < n; start += perChunk) {
+                int count = Math.min(perChunk, n - start);
+                ByteBuffer data = ch.map(FileChannel.MapMode.READ_ONLY, h.dataOffset() + (long) start * kind.size(),
+                        (long) count * kind.size()).order(order);
+                decode(data, kind, storage.array(), start, count, file);
+            }
             int[] shape = h.shape();
             if (!h.fortranOrder() || shape.length < 2) {
                 return Tensor.fromStorage(storage, shape, file.toString());
@@ -206,82 +213,61 @@ public final class Npy {
         }
     }
 
-    private static Storage decode(ByteBuffer in, Kind k, int n, Path file) {
+    /** Decodes {@code n} elements from {@code in} into {@code array} (the storage array of k's Graft dtype) at {@code at}. */
+    private static void decode(ByteBuffer in, Kind k, Object array, int at, int n, Path file) {
         String key = k.kind() + "" + k.size();
-        return switch (key) {
-            case "f4" -> {
-                float[] a = new float[n];
-                in.asFloatBuffer().get(a);
-                yield Storage.wrap(DType.FLOAT32, a);
-            }
-            case "f8" -> {
-                double[] a = new double[n];
-                in.asDoubleBuffer().get(a);
-                yield Storage.wrap(DType.FLOAT64, a);
-            }
+        switch (key) {
+            case "f4" -> in.asFloatBuffer().get((float[]) array, at, n);
+            case "f8" -> in.asDoubleBuffer().get((double[]) array, at, n);
             case "f2" -> {
-                float[] a = new float[n];
+                float[] a = (float[]) array;
                 for (int i = 0; i < n; i++) {
-                    a[i] = Float.float16ToFloat(in.getShort(2 * i));
+                    a[at + i] = Float.float16ToFloat(in.getShort(2 * i));
                 }
-                yield Storage.wrap(DType.FLOAT32, a);
             }
             case "i8", "u8" -> {
-                long[] a = new long[n];
-                in.asLongBuffer().get(a);
+                long[] a = (long[]) array;
+                in.asLongBuffer().get(a, at, n);
                 if (key.equals("u8")) {
-                    for (int i = 0; i < n; i++) {
+                    for (int i = at; i < at + n; i++) {
                         if (a[i] < 0) {
                             throw new NpyException(file + ": uint64 element " + i + " is " + Long.toUnsignedString(a[i])
                                     + ", beyond Graft's int64");
                         }
                     }
                 }
-                yield Storage.wrap(DType.INT64, a);
             }
             case "u4" -> {
-                long[] a = new long[n];
+                long[] a = (long[]) array;
                 for (int i = 0; i < n; i++) {
-                    a[i] = in.getInt(4 * i) & 0xFFFFFFFFL;
+                    a[at + i] = in.getInt(4 * i) & 0xFFFFFFFFL;
                 }
-                yield Storage.wrap(DType.INT64, a);
             }
-            case "i4" -> {
-                int[] a = new int[n];
-                in.asIntBuffer().get(a);
-                yield Storage.wrap(DType.INT32, a);
-            }
+            case "i4" -> in.asIntBuffer().get((int[]) array, at, n);
             case "i2", "u2" -> {
-                int[] a = new int[n];
+                int[] a = (int[]) array;
                 boolean unsigned = key.equals("u2");
                 for (int i = 0; i < n; i++) {
-                    short s = in.getShort(2 * i);
-                    a[i] = unsigned ? s & 0xFFFF : s;
+                    short v = in.getShort(2 * i);
+                    a[at + i] = unsigned ? v & 0xFFFF : v;
                 }
-                yield Storage.wrap(DType.INT32, a);
             }
             case "i1" -> {
-                int[] a = new int[n];
+                int[] a = (int[]) array;
                 for (int i = 0; i < n; i++) {
-                    a[i] = in.get(i);
+                    a[at + i] = in.get(i);
                 }
-                yield Storage.wrap(DType.INT32, a);
             }
-            case "u1" -> {
-                byte[] a = new byte[n];
-                in.get(0, a);
-                yield Storage.wrap(DType.UINT8, a);
-            }
+            case "u1" -> in.get(0, (byte[]) array, at, n);
             case "b1" -> {
-                byte[] a = new byte[n];
-                in.get(0, a);
-                for (int i = 0; i < n; i++) {
+                byte[] a = (byte[]) array;
+                in.get(0, a, at, n);
+                for (int i = at; i < at + n; i++) {
                     a[i] = (byte) (a[i] != 0 ? 1 : 0);
                 }
-                yield Storage.wrap(DType.BOOL, a);
             }
             default -> throw new NpyException(file + ": unsupported dtype " + key);
-        };
+        }
     }
 
     // ------------------------------------------------------------------ writing

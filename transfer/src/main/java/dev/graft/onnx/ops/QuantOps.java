@@ -14,7 +14,10 @@ import java.util.Arrays;
  *
  * <p>Graft holds ONNX int8 values in INT32 tensors and uint8 in UINT8 ones, so an op learns its
  * 8-bit type from the Graft dtype of the zero point (UINT8 = uint8, INT32 = int8). Rounding is
- * half to even and results saturate to the type's range, as the ONNX spec defines.
+ * half to even and results saturate to the type's range, as the ONNX spec defines. Opset 21's
+ * wider types are out of reach of that rule: int16 and uint16 zero points also arrive as INT32 and
+ * would be taken for int8, float8 and 4-bit types cannot be held at all (the loader refuses them),
+ * and blocked quantization ({@code block_size}) is refused at load time.
  *
  * <p>These ops are not differentiable in their integer outputs (quantization has no useful
  * gradient and integer tensors carry none); only DequantizeLinear, which is composed of Graft ops,
