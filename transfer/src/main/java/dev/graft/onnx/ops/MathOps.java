@@ -202,6 +202,7 @@ final class MathOps {
         MathOpsSpecial.register(r);
         MathOpsLoss.register(r);
         MathOpsSignal.register(r);
+        MathOpsTraining.register(r);
         MathOpsLinalg.register(r);
     }
 

@@ -205,6 +205,47 @@ class MathOpsTest {
     }
 
     @Test
+    void optimizerStepsFollowTheTrainingDomainFormulas() {
+        Tensor lr = Tensor.scalar(0.1, DType.FLOAT64);
+        Tensor t = Tensor.scalar(3, DType.INT64);
+        Tensor x = Tensor.fromArray(new double[] {1, -2}, 2);
+        Tensor g = Tensor.fromArray(new double[] {0.5, 0.25}, 2);
+        Tensor v = Tensor.fromArray(new double[] {0.1, -0.1}, 2);
+        Tensor h = Tensor.fromArray(new double[] {0.2, 0.3}, 2);
+        Tensor[] adam = training("Adam", attrs(f("alpha", 0.9f), f("beta", 0.99f), f("epsilon", 1e-3f)), lr, t, x, g, v, h);
+        double alpha = 0.9f;
+        double beta = 0.99f;
+        double rate = 0.1 * Math.sqrt(1 - Math.pow(beta, 3)) / (1 - Math.pow(alpha, 3));
+        for (int k = 0; k < 2; k++) {
+            double gk = g.get(k);
+            double vk = alpha * v.get(k) + (1 - alpha) * gk;
+            double hk = beta * h.get(k) + (1 - beta) * gk * gk;
+            assertEquals(vk, adam[1].get(k), 1e-12);
+            assertEquals(hk, adam[2].get(k), 1e-12);
+            assertEquals(x.get(k) - rate * vk / (Math.sqrt(hk) + (double) 1e-3f), adam[0].get(k), 1e-12);
+        }
+        Tensor[] nesterov = training("Momentum", attrs(f("alpha", 0.5f), f("beta", 0.25f), s("mode", "nesterov")), lr, t, x, g, v);
+        for (int k = 0; k < 2; k++) {
+            double vk = 0.5 * v.get(k) + 0.25 * g.get(k);
+            assertEquals(vk, nesterov[1].get(k), 1e-12);
+            assertEquals(x.get(k) - 0.1 * (g.get(k) + 0.5 * vk), nesterov[0].get(k), 1e-12);
+        }
+        Tensor[] adagrad = training("Adagrad", attrs(f("decay_factor", 0.5f)), lr, t, x, g, h);
+        for (int k = 0; k < 2; k++) {
+            double hk = h.get(k) + g.get(k) * g.get(k);
+            assertEquals(hk, adagrad[1].get(k), 1e-12);
+            assertEquals(x.get(k) - 0.1 / 2.5 * g.get(k) / (Math.sqrt(hk) + (double) 1e-6f), adagrad[0].get(k), 1e-12);
+        }
+    }
+
+    private static Tensor[] training(String op, OnnxAttribute[] attrs, Tensor... inputs) {
+        OnnxNode n = node(op, inputs.length, attrs);
+        OnnxOp impl = REG.find("ai.onnx.preview.training", op);
+        assertNotNull(impl, op);
+        return impl.apply(new OpContext(n, 1, inputs));
+    }
+
+    @Test
     void eluFamilyValuesMatchTheirDefinitions() {
         Tensor x = Tensor.fromArray(new double[] {-3, -0.5, 0, 0.5, 40}, 5);
         double[] elu = run("Elu", x).toDoubleArray();
