@@ -192,7 +192,8 @@ final class NnOpsPool {
      */
     static Tensor reduceWindows(Tensor x, Window w, boolean max, double padValue) {
         int n = w.in().length;
-        if (n == 2 && max && nativePadding(w)) {
+        // (integer inputs, e.g. int8 held as int32, pad explicitly with their own minimum)
+        if (n == 2 && max && x.dtype().isFloating() && nativePadding(w)) {
             return x.maxPool2d(w.kernel(), w.stride(), w.begin(), w.dilation());
         }
         Tensor xp = NnOpsConv.padSpatial(x, w.begin(), w.endUsed(), padValue);

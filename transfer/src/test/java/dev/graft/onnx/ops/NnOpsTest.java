@@ -446,6 +446,14 @@ class NnOpsTest {
     }
 
     @Test
+    void integerMaxPoolPadsWithTheTypeMinimum() {
+        Tensor x = Tensor.fromArray(new int[] {-5, -7, -9, -3}, 1, 1, 2, 2); // int8 data is held as int32
+        Tensor y = run("MaxPool", 12, a(ints("kernel_shape", 3, 3), ints("pads", 1, 1, 1, 1)), x);
+        assertEquals(DType.INT32, y.dtype());
+        assertArrayEquals(new long[] {-3, -3, -3, -3}, y.toLongArray());
+    }
+
+    @Test
     void averagePoolCeilWindowsCountOnlyRealCells() {
         // ONNX's averagepool_2d_ceil: 4x4 of 1..16, kernel 3, stride 2, ceil → the edge windows average 6 or 4 cells
         float[] v = new float[16];
