@@ -1,7 +1,6 @@
 package dev.graft.onnx.ops;
 
 import dev.graft.onnx.OnnxNode;
-import dev.graft.tensor.DType;
 import dev.graft.tensor.Tensor;
 
 import java.util.Arrays;

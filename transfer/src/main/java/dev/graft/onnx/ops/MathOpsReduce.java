@@ -162,11 +162,24 @@ final class MathOpsReduce {
             case MIN -> x.amin(axes, keep);
             case PROD -> x.prod(axes, keep);
             case L1 -> x.abs().sum(axes, keep);
-            case L2 -> x.mul(x).sum(axes, keep).sqrt();
+            case L2 -> safeSqrt(x.mul(x).sum(axes, keep));
             case LOG_SUM -> x.sum(axes, keep).log();
             case LOG_SUM_EXP -> x.logsumexp(axes, keep);
             case SUM_SQUARE -> x.mul(x).sum(axes, keep);
         };
+    }
+
+    /**
+     * sqrt whose gradient at 0 is 0 rather than NaN (the subgradient torch's norm uses), so an
+     * all-zero slice, such as a padded row, does not poison a fine-tuning step.
+     */
+    private static Tensor safeSqrt(Tensor s) {
+        if (!s.requiresGrad()) {
+            return s.sqrt();
+        }
+        Tensor zero = s.eq(Tensor.scalar(0, s.dtype()));
+        Tensor one = Tensor.scalar(1, s.dtype());
+        return Tensor.where(zero, Tensor.scalar(0, s.dtype()), Tensor.where(zero, one, s).sqrt());
     }
 
     // ------------------------------------------------------------------ ArgMax, ArgMin

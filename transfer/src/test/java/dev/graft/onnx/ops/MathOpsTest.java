@@ -246,6 +246,18 @@ class MathOpsTest {
     }
 
     @Test
+    void opsetSixBroadcastAlignsBFromTheAxis() {
+        Tensor a = rnd(-1, 1, 2, 3, 4);
+        Tensor b = rnd(-1, 1, 3);
+        Tensor y = run("Add", 6, attrs(i("broadcast", 1), i("axis", 1)), a, b);
+        assertTrue(y.allClose(a.add(b.reshape(1, 3, 1)), 0, 0));
+        Tensor tail = rnd(-1, 1, 4);
+        assertTrue(run("Mul", 6, attrs(i("broadcast", 1)), a, tail).allClose(a.mul(tail), 0, 0));
+        OnnxException e = assertThrows(OnnxException.class, () -> run("Sub", 6, attrs(i("broadcast", 1), i("axis", 2)), a, b));
+        assertTrue(e.getMessage().contains("cannot be broadcast") || e.getMessage().contains("does not fit"), e.getMessage());
+    }
+
+    @Test
     void eluFamilyValuesMatchTheirDefinitions() {
         Tensor x = Tensor.fromArray(new double[] {-3, -0.5, 0, 0.5, 40}, 5);
         double[] elu = run("Elu", x).toDoubleArray();
@@ -331,6 +343,10 @@ class MathOpsTest {
             gradCheck(op + " all", in -> run(op, 13, attrs(), in[0]), x);
         }
         assertArrayEquals(new int[] {1, 1, 1}, run("ReduceMean", 13, attrs(), x).shape());
+        // an all-zero slice has a finite (zero) L2 gradient
+        Tensor z = Tensor.zeros(DType.FLOAT64, 2, 3).requiresGrad(true);
+        run("ReduceL2", 13, attrs(ints("axes", 1)), z).sum().backward();
+        assertArrayEquals(new double[6], z.grad().toDoubleArray());
         assertArrayEquals(new int[] {2, 4}, run("ReduceSum", 13, attrs(i("keepdims", 0)), x,
                 Tensor.fromArray(new long[] {1}, 1)).shape());
         // noop_with_empty_axes passes the input through; without it, empty axes mean all axes
