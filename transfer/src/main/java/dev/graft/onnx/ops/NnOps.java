@@ -8,7 +8,7 @@ import dev.graft.tensor.Tensor;
  * Neural-network layer ops: convolutions ({@link NnOpsConv}), pooling and MaxUnpool
  * ({@link NnOpsPool}), Resize and Upsample ({@link NnOpsResize}) and, here, the normalisations
  * (BatchNormalization, InstanceNormalization, LayerNormalization, GroupNormalization,
- * LpNormalization, MeanVarianceNormalization, LRN). All float paths compose Tensor ops, so
+ * LpNormalization, MeanVarianceNormalization, RMSNormalization, LRN). All float paths compose Tensor ops, so
  * gradients reach inputs, scales, biases and running statistics alike.
  */
 final class NnOps {
@@ -70,6 +70,17 @@ final class NnOps {
             return new Tensor[] {centered.div(centered.square().mean(axes, true).sqrt().add(1e-9))};
         });
         r.register("LRN", NnOps::lrn);
+        r.register("RMSNormalization", new OnnxOp() {
+            @Override
+            public Tensor[] apply(OpContext ctx) {
+                return new Tensor[] {rmsNorm(ctx)};
+            }
+
+            @Override
+            public String unsupportedReason(OnnxNode node, int opset) {
+                return stashReason(node);
+            }
+        });
         r.register("LpNormalization", ctx -> {
             Tensor x = floating(ctx, ctx.input(0));
             int axis = ctx.axis(ctx.attrInt("axis", -1), x.dim());
@@ -239,6 +250,24 @@ final class NnOps {
             y = y.add(b.to(x.dtype()));
         }
         return new Tensor[] {y, mean, inv};
+    }
+
+    /** RMSNormalization (opset 23): x / sqrt(mean(x^2 over [axis, rank)) + epsilon) * scale, in the stash type. */
+    static Tensor rmsNorm(OpContext ctx) {
+        Tensor x = floating(ctx, ctx.input(0));
+        int rank = x.dim();
+        if (rank == 0) {
+            throw ctx.error("X must have at least one dimension");
+        }
+        int axis = ctx.axis(ctx.attrInt("axis", -1), rank);
+        double eps = ctx.attrFloat("epsilon", 1e-5f);
+        int[] axes = new int[rank - axis];
+        for (int i = 0; i < axes.length; i++) {
+            axes[i] = axis + i;
+        }
+        Tensor xs = x.to(stashType(ctx));
+        Tensor normed = xs.mul(xs.square().mean(axes, true).add(eps).rsqrt()).to(x.dtype());
+        return normed.mul(ctx.input(1).to(x.dtype()));
     }
 
     /**

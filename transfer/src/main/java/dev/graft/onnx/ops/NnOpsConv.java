@@ -28,6 +28,7 @@ final class NnOpsConv {
                 return autoPadReason(node);
             }
         });
+        r.register("Col2Im", ctx -> new Tensor[] {col2im(ctx)});
         r.register("ConvTranspose", new OnnxOp() {
             @Override
             public Tensor[] apply(OpContext ctx) {
@@ -39,6 +40,56 @@ final class NnOpsConv {
                 return autoPadReason(node);
             }
         });
+    }
+
+    /**
+     * Col2Im (opset 18), the adjoint of im2col: blocks [N, C*prod(block), L] summed back into an
+     * image [N, C, image_shape...]. 1-D and 2-D run on fold2d over the padded image, then the pads
+     * are cut off, so asymmetric pads need no special case.
+     */
+    static Tensor col2im(OpContext ctx) {
+        Tensor cols = ctx.input(0);
+        long[] image = ctx.longs(ctx.input(1));
+        long[] block = ctx.longs(ctx.input(2));
+        int n = image.length;
+        if (n < 1 || n > 2 || block.length != n) {
+            throw ctx.error("image_shape and block_shape must both hold 1 or 2 sizes (1-D or 2-D images), got "
+                    + Arrays.toString(image) + " and " + Arrays.toString(block));
+        }
+        if (cols.dim() != 3 || !cols.dtype().isFloating()) {
+            throw ctx.error("input must be a floating [N, C*prod(block_shape), L] tensor");
+        }
+        int[] stride = spatialInts(ctx, "strides", n, 1, 1);
+        int[] dilation = spatialInts(ctx, "dilations", n, 1, 1);
+        int[][] pads = explicitPads(ctx, n);
+        int[] size = new int[2];
+        int[] kernel = new int[2];
+        int[] st = {1, 1};
+        int[] dil = {1, 1};
+        size[0] = 1;
+        kernel[0] = 1;
+        for (int i = 0; i < n; i++) {
+            int j = 2 - n + i;
+            long padded = image[i] + pads[0][i] + pads[1][i];
+            if (image[i] < 1 || block[i] < 1 || padded > Integer.MAX_VALUE || block[i] > Integer.MAX_VALUE) {
+                throw ctx.error("image_shape " + Arrays.toString(image) + " and block_shape " + Arrays.toString(block) + " must be positive");
+            }
+            size[j] = (int) padded;
+            kernel[j] = (int) block[i];
+            st[j] = stride[i];
+            dil[j] = dilation[i];
+        }
+        Tensor y = cols.fold2d(size, kernel, st, new int[2], dil);
+        if (n == 1) {
+            y = y.squeeze(2);
+        }
+        int[] begin = new int[n];
+        int[] end = new int[n];
+        for (int i = 0; i < n; i++) {
+            begin[i] = -pads[0][i];
+            end[i] = -pads[1][i];
+        }
+        return padSpatial(y, begin, end, 0.0);
     }
 
     // ------------------------------------------------------------------ geometry

@@ -10,7 +10,8 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * Ops that sample X at computed positions: GridSample (opset 16, 4-D) and RoiAlign (opsets 10, 16).
+ * Ops that sample X at computed positions: GridSample (opset 16, 4-D) and RoiAlign (opsets 10, 16),
+ * plus AffineGrid (opset 20), which makes GridSample's grid.
  * Positions and interpolation weights are computed here as plain arrays (tap index into the flattened
  * image plus weight, per output element); X is then gathered and weighted with Tensor ops, so the
  * result is differentiable in X. The sampling positions themselves (GridSample's grid, RoiAlign's
@@ -40,6 +41,7 @@ final class NnOpsSampling {
                 return null;
             }
         });
+        r.register("AffineGrid", ctx -> new Tensor[] {affineGrid(ctx)});
         r.register("RoiAlign", new OnnxOp() {
             @Override
             public Tensor[] apply(OpContext ctx) {
@@ -199,6 +201,60 @@ final class NnOpsSampling {
         c[1] = ((a + 2) * t - (a + 3)) * t * t + 1;
         c[2] = ((a + 2) * (1 - t) - (a + 3)) * (1 - t) * (1 - t) + 1;
         c[3] = ((a * x3 - 5 * a) * x3 + 8 * a) * x3 - 4 * a;
+    }
+
+    /**
+     * AffineGrid (opset 20): the sampling grid of GridSample for a batch of affine maps theta
+     * [N, 2, 3] (2-D) or [N, 3, 4] (3-D): base pixel-centre coordinates in [-1, 1] (corner pixels at
+     * ±1 with align_corners) times theta transposed, so the grid is differentiable in theta.
+     */
+    static Tensor affineGrid(OpContext ctx) {
+        Tensor theta = ctx.input(0);
+        long[] size = ctx.longs(ctx.input(1));
+        boolean align = ctx.attrInt("align_corners", 0) != 0;
+        int n = size.length - 2;
+        if ((n != 2 && n != 3) || theta.dim() != 3 || theta.size(0) != size[0] || theta.size(1) != n || theta.size(2) != n + 1
+                || !theta.dtype().isFloating()) {
+            throw ctx.error("theta must be floating [N, 2, 3] with size [N, C, H, W], or [N, 3, 4] with size [N, C, D, H, W]");
+        }
+        long points = 1;
+        for (int i = 2; i < size.length; i++) {
+            if (size[i] < 1) {
+                throw ctx.error("size " + Arrays.toString(size) + " must be positive");
+            }
+            points *= size[i];
+        }
+        if (points * (n + 1) > MAX_GATHER) {
+            throw ctx.error("size " + Arrays.toString(size) + " is too large");
+        }
+        // base [points, n+1]: (x, y[, z], 1) with x varying fastest (the last spatial axis)
+        double[] base = new double[(int) points * (n + 1)];
+        int[] dims = new int[n];
+        for (int i = 0; i < n; i++) {
+            dims[i] = (int) size[2 + i];
+        }
+        int[] pos = new int[n];
+        for (int p = 0; p < points; p++) {
+            int rem = p;
+            for (int i = n - 1; i >= 0; i--) {
+                pos[i] = rem % dims[i];
+                rem /= dims[i];
+            }
+            for (int c = 0; c < n; c++) {
+                int axis = n - 1 - c; // coordinate 0 is x, the last axis
+                int len = dims[axis];
+                double v = align ? (len == 1 ? 0 : -1 + 2.0 * pos[axis] / (len - 1)) : (2.0 * pos[axis] + 1) / len - 1;
+                base[p * (n + 1) + c] = v;
+            }
+            base[p * (n + 1) + n] = 1;
+        }
+        Tensor b = Tensor.fromArray(base, (int) points, n + 1).to(theta.dtype());
+        Tensor grid = b.matmul(theta.transpose(1, 2)); // [N, points, n]
+        int[] shape = new int[n + 2];
+        shape[0] = (int) size[0];
+        System.arraycopy(dims, 0, shape, 1, n);
+        shape[n + 1] = n;
+        return grid.reshape(shape);
     }
 
     // ------------------------------------------------------------------ RoiAlign

@@ -172,6 +172,14 @@ class NnOpsTest {
     }
 
     @Test
+    void laterOpsetGradients() {
+        grad("RMSNormalization", t -> run("RMSNormalization", 23, a(i("axis", 1), i("stash_type", 11)), t), rand(2, 3, 2), rand(3, 2));
+        grad("AffineGrid", t -> run("AffineGrid", 20, a(), t[0], Tensor.fromArray(new long[] {1, 1, 2, 3}, 4)), rand(1, 2, 3));
+        grad("Col2Im", t -> run("Col2Im", 18, a(ints("pads", 1, 0, 0, 1)), t[0], Tensor.fromArray(new long[] {3, 3}, 2),
+                Tensor.fromArray(new long[] {2, 2}, 2)), rand(1, 8, 9));
+    }
+
+    @Test
     void samplingGradientsInX() {
         Tensor grid = Tensor.uniform(GEN, -1.2, 1.2, DType.FLOAT64, 1, 2, 3, 2);
         for (String mode : new String[] {"bilinear", "nearest", "bicubic"}) {
@@ -827,6 +835,23 @@ class NnOpsTest {
             check("Resize", 10, at(as("mode", "nearest")), ins(x, down), FLOAT);
             check("Resize", 10, at(as("mode", "linear")), ins(x, up), FLOAT);
             check("Upsample", 9, at(as("mode", "linear")), ins(x, vals("s", FLOAT, new int[] {4}, 1, 1, 2, 3)), FLOAT);
+        }
+
+        @Test
+        void laterOpsetOps() {
+            In x = rnd("x", 2, 3, 4);
+            check("RMSNormalization", 23, at(ai("axis", 1), af("epsilon", 1e-3f)), ins(x, rnd("s", 3, 4)), FLOAT);
+            check("RMSNormalization", 23, at(), ins(x, rnd("s", 4)), FLOAT);
+            for (int align = 0; align < 2; align++) {
+                check("AffineGrid", 20, at(ai("align_corners", align)), ins(rnd("t", 2, 2, 3), vals("z", INT64, new int[] {4}, 2, 3, 4, 5)), FLOAT);
+                check("AffineGrid", 20, at(ai("align_corners", align)), ins(rnd("t", 1, 3, 4), vals("z", INT64, new int[] {5}, 1, 1, 2, 3, 4)), FLOAT);
+            }
+            In image = vals("i", INT64, new int[] {2}, 5, 6);
+            In block = vals("b", INT64, new int[] {2}, 2, 3);
+            // blocks: (5 + 1 + 0 - 2) / 1 + 1 = 5 rows, (6 + 2 + 1 - 5) / 2 + 1 = 3 columns (dilation 2 on the width)
+            check("Col2Im", 18, at(ais("pads", 1, 2, 0, 1), ais("strides", 1, 2), ais("dilations", 1, 2)),
+                    ins(rnd("c", 2, 12, 15), image, block), FLOAT);
+            check("Col2Im", 18, at(), ins(rnd("c", 1, 6, 4), vals("i", INT64, new int[] {1}, 6), vals("b", INT64, new int[] {1}, 3)), FLOAT);
         }
 
         @Test
