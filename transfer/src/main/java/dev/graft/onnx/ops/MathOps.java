@@ -45,7 +45,7 @@ final class MathOps {
         });
         r.register("PRelu", ctx -> {
             Tensor x = ctx.input(0);
-            Tensor slope = sameType(ctx, x, ctx.input(1), "slope");
+            Tensor slope = sameType(x, ctx.input(1));
             // relu(x) + slope * min(x, 0): no branch whose unused side could poison the gradient
             Tensor y = x.relu().add(slope.mul(x.minimum(zero(x))));
             return one(y);
@@ -163,7 +163,7 @@ final class MathOps {
         r.register("Not", ctx -> one(bool(ctx.input(0)).logicalNot()));
         r.register("Where", ctx -> {
             Tensor x = ctx.input(1);
-            Tensor y = sameType(ctx, x, ctx.input(2), "Y");
+            Tensor y = sameType(x, ctx.input(2));
             broadcastShape(ctx, broadcastShape(ctx, ctx.input(0).shape(), x.shape()), y.shape());
             return one(Tensor.where(bool(ctx.input(0)), x, y));
         });
@@ -181,7 +181,7 @@ final class MathOps {
             @Override
             public Tensor[] apply(OpContext ctx) {
                 Tensor a = ctx.input(0);
-                Tensor b = sameType(ctx, a, ctx.input(1), "Y");
+                Tensor b = sameType(a, ctx.input(1));
                 if (a.dtype().isFloating()) {
                     throw ctx.error("expects unsigned integer inputs, got " + a.dtype());
                 }
@@ -216,7 +216,7 @@ final class MathOps {
     private static OnnxOp binary(Binary f) {
         return ctx -> {
             Tensor a = ctx.input(0);
-            Tensor b = sameType(ctx, a, legacyBroadcast(ctx, a, ctx.input(1)), "B");
+            Tensor b = sameType(a, legacyBroadcast(ctx, a, ctx.input(1)));
             broadcastShape(ctx, a.shape(), b.shape());
             return one(f.apply(ctx, a, b));
         };
@@ -252,7 +252,7 @@ final class MathOps {
             Tensor acc = ctx.input(0);
             int[] shape = acc.shape();
             for (int i = 1; i < ctx.inputCount(); i++) {
-                Tensor t = sameType(ctx, acc, ctx.input(i), "input " + i);
+                Tensor t = sameType(acc, ctx.input(i));
                 shape = broadcastShape(ctx, shape, t.shape());
                 acc = f.apply(acc, t);
             }
@@ -374,13 +374,17 @@ final class MathOps {
         });
     }
 
-    private static Tensor sameType(OpContext ctx, Tensor ref, Tensor t, String what) {
+    /**
+     * ONNX gives an op's operands one type; a mismatch (which a checked model never has) is
+     * resolved toward the first operand, never by Graft's promotion.
+     */
+    private static Tensor sameType(Tensor ref, Tensor t) {
         return t.dtype() == ref.dtype() ? t : t.to(ref.dtype());
     }
 
     /** The ONNX Mod: integer modulo takes the divisor's sign (fmod=0) or the dividend's (fmod=1); floats need fmod=1. */
     static Tensor mod(OpContext ctx, Tensor a, Tensor b0, boolean fmod) {
-        Tensor b = sameType(ctx, a, b0, "B");
+        Tensor b = sameType(a, b0);
         broadcastShape(ctx, a.shape(), b.shape());
         if (!a.dtype().isFloating()) {
             return intBinary(ctx, a, b, (x, y) -> {
@@ -464,7 +468,7 @@ final class MathOps {
         if (b.numel() != 1) {
             throw ctx.error(what + " must be a scalar, got shape " + Arrays.toString(b.shape()));
         }
-        return sameType(ctx, x, b.reshape(), what);
+        return sameType(x, b.reshape());
     }
 
     // ------------------------------------------------------------------ helpers
