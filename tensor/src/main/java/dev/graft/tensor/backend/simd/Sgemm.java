@@ -273,7 +273,7 @@ final class Sgemm {
     private static void transposedPath(int m, int n, int k, float alpha, float[] a, int ao, int ars, int acs, float[] b,
                                        int bo, int brs, int bcs, float beta, float[] c, int co, int ldc, boolean par) {
         int iPanels = (m + NR - 1) / NR;
-        float[] at = new float[iPanels * NR * k];
+        float[] at = buffer(0, iPanels * NR * k); // only read by the tasks below
         for (int t = 0; t < iPanels; t++) {
             // A^T(p, i) = a[ao + i*ars + p*acs]
             packB(a, ao, acs, ars, k, m, t, NR, at);
