@@ -2,14 +2,19 @@ package dev.graft.onnx.ops;
 
 import dev.graft.onnx.OnnxNode;
 import dev.graft.tensor.DType;
+import dev.graft.tensor.PadMode;
 import dev.graft.tensor.Tensor;
 
+import java.util.Arrays;
+
 /**
- * Neural-network layer ops: convolutions ({@link NnOpsConv}), pooling and MaxUnpool
- * ({@link NnOpsPool}), Resize and Upsample ({@link NnOpsResize}) and, here, the normalisations
- * (BatchNormalization, InstanceNormalization, LayerNormalization, GroupNormalization,
- * LpNormalization, MeanVarianceNormalization, RMSNormalization, LRN). All float paths compose Tensor ops, so
- * gradients reach inputs, scales, biases and running statistics alike.
+ * Neural-network layer ops, one file per family: convolutions and Col2Im ({@link NnOpsConv}),
+ * pooling and MaxUnpool ({@link NnOpsPool}), Resize and Upsample ({@link NnOpsResize}), GridSample,
+ * AffineGrid and RoiAlign ({@link NnOpsSampling}), RNN/GRU/LSTM ({@link NnOpsRecurrent}), the
+ * training losses ({@link NnOpsLoss}) and, here, the normalisations (BatchNormalization,
+ * InstanceNormalization, LayerNormalization, GroupNormalization, RMSNormalization, LpNormalization,
+ * MeanVarianceNormalization, LRN). All float paths compose Tensor ops, so gradients reach inputs,
+ * weights, scales, biases and running statistics alike.
  */
 final class NnOps {
     private NnOps() {
@@ -111,13 +116,13 @@ final class NnOps {
     static Tensor channelParam(OpContext ctx, Tensor p, Tensor x, String what) {
         int rank = x.dim();
         if (p.dim() == 0 || p.dim() > rank - 1) {
-            throw ctx.error(what + " of shape " + java.util.Arrays.toString(p.shape()) + " does not fit channel dim 1 of X");
+            throw ctx.error(what + " of shape " + Arrays.toString(p.shape()) + " does not fit channel dim 1 of X");
         }
         int[] shape = NnOpsConv.ones(rank);
         for (int i = 0; i < p.dim(); i++) {
             int xs = x.size(1 + i);
             if (p.size(i) != xs && p.size(i) != 1) {
-                throw ctx.error(what + " of shape " + java.util.Arrays.toString(p.shape()) + " does not match X's dims from 1");
+                throw ctx.error(what + " of shape " + Arrays.toString(p.shape()) + " does not match X's dims from 1");
             }
             shape[1 + i] = p.size(i);
         }
@@ -184,7 +189,7 @@ final class NnOps {
         int[] p = new int[2 * (x.dim() - 1)];
         p[p.length - 2] = before;
         p[p.length - 1] = after;
-        Tensor sq = x.square().pad(p, dev.graft.tensor.PadMode.CONSTANT, 0.0);
+        Tensor sq = x.square().pad(p, PadMode.CONSTANT, 0.0);
         Tensor sum = null;
         for (int k = 0; k < size; k++) {
             Tensor s = sq.narrow(1, k, c);

@@ -329,7 +329,7 @@ final class NnOpsPool {
     static Tensor[] maxUnpool(OpContext ctx) {
         Tensor x = ctx.input(0);
         Tensor idx = ctx.input(1);
-        if (x.dim() < 3 || !java.util.Arrays.equals(x.shape(), idx.shape())) {
+        if (x.dim() < 3 || !Arrays.equals(x.shape(), idx.shape())) {
             throw ctx.error("X must be [N, C, spatial...] and I must have its shape");
         }
         int n = x.dim() - 2;
