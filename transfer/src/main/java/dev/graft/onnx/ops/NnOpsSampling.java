@@ -10,7 +10,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * Ops that sample X at computed positions: GridSample (opset 16, 4-D) and RoiAlign (opsets 10, 16),
+ * Ops that sample X at computed positions: GridSample (opset 16 4-D, opset 20 N-D) and RoiAlign (opsets 10, 16),
  * plus AffineGrid (opset 20), which makes GridSample's grid.
  * Positions and interpolation weights are computed here as plain arrays (tap index into the flattened
  * image plus weight, per output element); X is then gathered and weighted with Tensor ops, so the
@@ -87,80 +87,118 @@ final class NnOpsSampling {
 
     // ------------------------------------------------------------------ GridSample
 
+    /**
+     * GridSample, 4-D (opset 16) or N-D (opset 20): grid [N, out..., r] holds, per output point,
+     * normalised coordinates in [-1, 1] with the first one along the last spatial axis (x, then y, then
+     * z). Bicubic is 2-D only, as the spec says.
+     */
     static Tensor gridSample(OpContext ctx) {
         Tensor x = ctx.input(0);
         Tensor grid = ctx.input(1);
-        if (x.dim() != 4 || grid.dim() != 4 || grid.size(0) != x.size(0) || grid.size(3) != 2) {
-            throw ctx.error("X must be [N, C, H, W] and grid [N, H_out, W_out, 2]");
+        int r = x.dim() - 2;
+        if (r < 1 || grid.dim() != r + 2 || grid.size(0) != x.size(0) || grid.size(r + 1) != r) {
+            throw ctx.error("X must be [N, C, spatial...] and grid [N, out..., " + Math.max(r, 1) + "] of the same spatial rank");
         }
         if (!x.dtype().isFloating() || !grid.dtype().isFloating()) {
             throw ctx.error("X and grid must be floating");
         }
         String mode = ctx.attrString("mode", "bilinear");
         mode = mode.equals("linear") ? "bilinear" : mode.equals("cubic") ? "bicubic" : mode;
+        if (mode.equals("bicubic") && r != 2) {
+            throw ctx.error("bicubic sampling is defined for 2-D images only");
+        }
         String padding = ctx.attrString("padding_mode", "zeros");
         boolean align = ctx.attrInt("align_corners", 0) != 0;
         int n = x.size(0);
         int c = x.size(1);
-        int h = x.size(2);
-        int w = x.size(3);
-        int oh = grid.size(1);
-        int ow = grid.size(2);
-        int p = oh * ow;
-        int t = mode.equals("nearest") ? 1 : mode.equals("bilinear") ? 4 : 16;
-        if ((long) n * p * t > MAX_GATHER) {
-            throw ctx.error("grid of " + (long) n * p + " points is too large");
+        int[] in = Arrays.copyOfRange(x.shape(), 2, r + 2);
+        long[] stride = new long[r];
+        long plane = 1;
+        for (int d = r - 1; d >= 0; d--) {
+            stride[d] = plane;
+            plane *= in[d];
         }
+        long pl = 1;
+        for (int d = 1; d <= r; d++) {
+            pl *= grid.size(d);
+        }
+        int t = mode.equals("nearest") ? 1 : mode.equals("bilinear") ? 1 << r : 16;
+        if (n * pl * t > MAX_GATHER || plane > Integer.MAX_VALUE) {
+            throw ctx.error("grid of " + n * pl + " points is too large");
+        }
+        int p = (int) pl;
         double[] g = grid.to(DType.FLOAT64).contiguous().toDoubleArray();
         long[] idx = new long[n * p * t];
         double[] wt = new double[n * p * t];
-        double[] cx = new double[4];
-        double[] cy = new double[4];
+        double[] pos = new double[r]; // source coordinate per spatial axis (axis order, not grid order)
+        double[] tap = new double[r];
+        double[][] cub = new double[r][4];
         for (int b = 0; b < n; b++) {
             for (int q = 0; q < p; q++) {
                 int base = (b * p + q) * t;
-                double ix = unnormalize(g[2 * (b * p + q)], w, align);
-                double iy = unnormalize(g[2 * (b * p + q) + 1], h, align);
+                for (int d = 0; d < r; d++) {
+                    pos[d] = unnormalize(g[(b * p + q) * r + (r - 1 - d)], in[d], align);
+                }
                 if (mode.equals("bicubic")) {
-                    double fx = Math.floor(ix);
-                    double fy = Math.floor(iy);
-                    cubic(ix - fx, cx);
-                    cubic(iy - fy, cy);
-                    for (int i = 0; i < 4; i++) {
-                        for (int j = 0; j < 4; j++) {
-                            double px = source(fx - 1 + j, w, padding, align);
-                            double py = source(fy - 1 + i, h, padding, align);
-                            set(idx, wt, base + i * 4 + j, px, py, w, h, cy[i] * cx[j]);
+                    // taps at floor-1 .. floor+2 per axis; padding applies to each tap, not to the point
+                    for (int d = 0; d < r; d++) {
+                        cubic(pos[d] - Math.floor(pos[d]), cub[d]);
+                    }
+                    for (int k = 0; k < 16; k++) {
+                        double weight = 1;
+                        for (int d = 0; d < r; d++) {
+                            int off = (k >> (2 * (r - 1 - d))) & 3;
+                            tap[d] = source(Math.floor(pos[d]) - 1 + off, in[d], padding, align);
+                            weight *= cub[d][off];
                         }
+                        set(idx, wt, base + k, tap, in, stride, weight);
                     }
                     continue;
                 }
-                ix = source(ix, w, padding, align);
-                iy = source(iy, h, padding, align);
+                for (int d = 0; d < r; d++) {
+                    pos[d] = source(pos[d], in[d], padding, align);
+                }
                 if (mode.equals("nearest")) {
-                    set(idx, wt, base, Math.rint(ix), Math.rint(iy), w, h, 1);
+                    for (int d = 0; d < r; d++) {
+                        tap[d] = Math.rint(pos[d]);
+                    }
+                    set(idx, wt, base, tap, in, stride, 1);
                     continue;
                 }
-                double x0 = Math.floor(ix);
-                double y0 = Math.floor(iy);
-                double lx = ix - x0;
-                double ly = iy - y0;
-                set(idx, wt, base, x0, y0, w, h, (1 - lx) * (1 - ly));
-                set(idx, wt, base + 1, x0 + 1, y0, w, h, lx * (1 - ly));
-                set(idx, wt, base + 2, x0, y0 + 1, w, h, (1 - lx) * ly);
-                set(idx, wt, base + 3, x0 + 1, y0 + 1, w, h, lx * ly);
+                for (int k = 0; k < t; k++) {
+                    double weight = 1;
+                    for (int d = 0; d < r; d++) {
+                        double f = Math.floor(pos[d]);
+                        double l = pos[d] - f;
+                        boolean high = ((k >> (r - 1 - d)) & 1) != 0;
+                        tap[d] = high ? f + 1 : f;
+                        weight *= high ? l : 1 - l;
+                    }
+                    set(idx, wt, base + k, tap, in, stride, weight);
+                }
             }
         }
-        Tensor y = gatherTaps(ctx, x.reshape(n, c, h * w), idx, wt, n, p, t, false);
-        return y.reshape(n, c, oh, ow);
+        Tensor y = gatherTaps(ctx, x.reshape(n, c, (int) plane), idx, wt, n, p, t, false);
+        int[] shape = new int[r + 2];
+        shape[0] = n;
+        shape[1] = c;
+        for (int d = 1; d <= r; d++) {
+            shape[d + 1] = grid.size(d);
+        }
+        return y.reshape(shape);
     }
 
-    /** Tap at (px, py): its flat index and weight, or index 0 and weight 0 when outside the image (zero padding). */
-    private static void set(long[] idx, double[] wt, int k, double px, double py, int w, int h, double weight) {
-        if (px >= 0 && px <= w - 1 && py >= 0 && py <= h - 1 && !Double.isNaN(px) && !Double.isNaN(py)) {
-            idx[k] = (long) py * w + (long) px;
-            wt[k] = weight;
+    /** A tap at integer position pos: its flat index and weight, or index 0 and weight 0 outside the image (zero padding). */
+    private static void set(long[] idx, double[] wt, int k, double[] pos, int[] in, long[] stride, double weight) {
+        long flat = 0;
+        for (int d = 0; d < pos.length; d++) {
+            if (!(pos[d] >= 0 && pos[d] <= in[d] - 1)) {
+                return;
+            }
+            flat += (long) pos[d] * stride[d];
         }
+        idx[k] = flat;
+        wt[k] = weight;
     }
 
     private static double unnormalize(double v, int size, boolean align) {

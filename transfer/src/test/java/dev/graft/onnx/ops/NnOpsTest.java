@@ -868,6 +868,13 @@ class NnOpsTest {
                     }
                 }
             }
+            In grid3 = new In("g", FLOAT, new int[] {1, 2, 3, 2, 3}, rnd("g", 36).values().clone());
+            for (String mode : new String[] {"linear", "nearest"}) {
+                for (String pad : new String[] {"zeros", "border", "reflection"}) {
+                    check("GridSample", 20, at(as("mode", mode), as("padding_mode", pad)), ins(rnd("x", 1, 2, 3, 4, 5), grid3), FLOAT);
+                }
+            }
+            check("GridSample", 20, at(as("mode", "cubic"), ai("align_corners", 1)), ins(x, grid), FLOAT);
             In rois = vals("r", FLOAT, new int[] {3, 4}, 0, 0, 3, 2, 1.5, 0.5, 4.5, 3.5, -1, 1, 2, 5);
             In bi = vals("b", INT64, new int[] {3}, 1, 0, 1);
             for (String mode : new String[] {"avg", "max"}) {
