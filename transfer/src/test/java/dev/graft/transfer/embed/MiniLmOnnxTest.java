@@ -134,17 +134,197 @@ class MiniLmOnnxTest {
 
     /**
      * The int8 model quantizes activations with one scale per batch (DynamicQuantizeLinear), so
-     * results depend on the batch's contents. Against the graph as written (ORT with graph
-     * optimizations off) Graft matches singles and padded batches; ORT's default session fuses
-     * DynamicQuantizeLinear + MatMulInteger into its own kernels, which agree with the unfused
-     * graph on single sentences but not on padded batches (measured here: cosine 0.9985-0.9996 on
-     * rows of a padded batch between ORT's two modes), so the optimized session is compared on
-     * single sentences, the case `graft embed --quantized --batch-size 1` documents.
+     * its output is a discontinuous function of float rounding: a value whose x / scale lies within
+     * a few ulps of a .5 tie rounds to one integer or the next depending on float32 rounding
+     * upstream (softmax, GEMM summation order), which the ONNX spec does not fix, and one flipped
+     * quantum then spreads through attention and the batch-wide scales. Measured on the padded
+     * batch SENTENCES[1..3]: at layer 2 the attention output [row 1, token 2, column 287] has
+     * x / scale = 22.5000054 in float64 (from bitwise-identical scores and V); ORT's float32
+     * value gives 22.499998 (q = 172), Graft's 22.500006 (q = 173); that single flip takes the
+     * rows to cosine 0.9990 / 0.9987 / 0.9991, and overriding it to ORT's 172 in Graft brings all
+     * rows to >= 0.9999996. ORT disagrees with itself at the same scale (NO_OPT vs its default
+     * session: cosine 0.9935-0.998 on these batches). So the graph-as-written check is made per
+     * node, where it is deterministic: every node, fed ORT's own intermediate values, must give
+     * ORT's outputs (integers exactly, floats to 1e-5 relative); end to end, padded batches only
+     * have to agree as closely as ORT's two modes agree with each other.
      */
     @Test
-    @org.junit.jupiter.api.Disabled("under investigation: one 3-sentence padded batch differs at cosine 0.9987 from ORT NO_OPT")
     void int8MatchesTheGraphAsWritten() throws OrtException {
-        compare(true, false, false, 0.9999, 0.05);
+        compare(true, false, true, 0.9999, 0.05);                  // single sentences: no tie hit here
+        compare(true, false, false, 0.99, 0.05);                   // padded batches: see above
+    }
+
+    @Test
+    void int8EveryNodeMatchesOnnxRuntimeOnTheSameInputs() throws OrtException {
+        byte[] model = SentenceEmbedder.resource(SentenceEmbedder.MINILM_QUANTIZED);
+        dev.graft.onnx.OnnxModel om = dev.graft.onnx.OnnxModel.parse(java.nio.ByteBuffer.wrap(model), "int8", null);
+        List<String> names = new ArrayList<>();
+        for (dev.graft.onnx.OnnxNode n : om.graph().nodes()) {
+            for (String o : n.outputs()) {
+                if (!o.isEmpty() && om.graph().outputs().stream().noneMatch(v -> v.name().equals(o))) {
+                    names.add(o);
+                }
+            }
+        }
+        BatchEncoding enc = SentenceEmbedder.miniLmTokenizer().encodeBatch(SENTENCES.subList(1, 4));
+        Map<String, Tensor> feeds = Map.of("input_ids", enc.idsTensor(), "attention_mask", enc.attentionMaskTensor(),
+                "token_type_ids", enc.typeIdsTensor());
+        OrtSession.SessionOptions o = new OrtSession.SessionOptions();
+        o.setIntraOpNumThreads(1);
+        o.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.NO_OPT);
+        Map<String, Tensor> ort = new java.util.HashMap<>();
+        try (OrtSession s = env.createSession(withGraphOutputs(model, names), o);
+             OnnxTensor ids = OnnxTensor.createTensor(env, enc.ids());
+             OnnxTensor mask = OnnxTensor.createTensor(env, enc.attentionMask());
+             OnnxTensor types = OnnxTensor.createTensor(env, enc.typeIds());
+             OrtSession.Result r = s.run(Map.of("input_ids", ids, "attention_mask", mask, "token_type_ids", types))) {
+            for (String n : names) {
+                ort.put(n, graftTensor((OnnxTensor) r.get(n).orElseThrow()));
+            }
+        }
+        var registry = dev.graft.onnx.ops.OpRegistry.standard();
+        int checked = 0;
+        try (var ignored = dev.graft.autograd.NoGrad.enter()) {
+            for (dev.graft.onnx.OnnxNode n : om.graph().nodes()) {
+                Tensor[] args = new Tensor[n.inputs().size()];
+                for (int i = 0; i < args.length; i++) {
+                    String in = n.inputs().get(i);
+                    args[i] = in.isEmpty() ? null : feeds.containsKey(in) ? feeds.get(in)
+                            : om.graph().initializers().containsKey(in) ? om.graph().initializers().get(in) : ort.get(in);
+                }
+                Tensor[] got = registry.find(n.domain(), n.opType()).apply(new dev.graft.onnx.ops.OpContext(n, om.opset(), args));
+                for (int k = 0; k < n.outputs().size(); k++) {
+                    Tensor want = ort.get(n.outputs().get(k));
+                    if (want == null) {
+                        continue;
+                    }
+                    double[] e = want.to(dev.graft.tensor.DType.FLOAT64).contiguous().toDoubleArray();
+                    double[] g = got[k].to(dev.graft.tensor.DType.FLOAT64).contiguous().toDoubleArray();
+                    assertEquals(e.length, g.length, n.describe() + " output " + k);
+                    boolean exact = !want.dtype().isFloating();
+                    for (int i = 0; i < e.length; i++) {
+                        double tol = exact ? 0 : 1e-6 + 1e-5 * Math.abs(e[i]);
+                        if (!(Math.abs(e[i] - g[i]) <= tol || e[i] == g[i])) {
+                            throw new AssertionError(n.describe() + " output '" + n.outputs().get(k) + "' [" + i + "]: ORT " + e[i]
+                                    + ", Graft " + g[i] + " (same inputs)");
+                        }
+                    }
+                    checked++;
+                }
+            }
+        }
+        assertTrue(checked > 500, "checked " + checked + " node outputs");
+    }
+
+    /** The model bytes with {@code names} appended to the graph's outputs (ModelProto.graph = 7, GraphProto.output = 12). */
+    static byte[] withGraphOutputs(byte[] m, List<String> names) {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        int p = 0;
+        while (p < m.length) {
+            int start = p;
+            long[] key = varint(m, p);
+            p = (int) key[1];
+            int field = (int) (key[0] >>> 3);
+            int wire = (int) (key[0] & 7);
+            switch (wire) {
+                case 0 -> p = (int) varint(m, p)[1];
+                case 1 -> p += 8;
+                case 5 -> p += 4;
+                case 2 -> {
+                    long[] len = varint(m, p);
+                    int data = (int) len[1];
+                    p = data + (int) len[0];
+                    if (field == 7) {
+                        java.io.ByteArrayOutputStream g = new java.io.ByteArrayOutputStream();
+                        g.write(m, data, p - data);
+                        for (String n : names) {
+                            byte[] nb = n.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+                            java.io.ByteArrayOutputStream vi = new java.io.ByteArrayOutputStream();
+                            writeVarint(vi, (1 << 3) | 2);
+                            writeVarint(vi, nb.length);
+                            vi.writeBytes(nb);
+                            writeVarint(g, (12 << 3) | 2);
+                            writeVarint(g, vi.size());
+                            g.writeBytes(vi.toByteArray());
+                        }
+                        writeVarint(out, (7 << 3) | 2);
+                        writeVarint(out, g.size());
+                        out.writeBytes(g.toByteArray());
+                        continue;
+                    }
+                }
+                default -> throw new IllegalStateException("unexpected wire type " + wire);
+            }
+            out.write(m, start, p - start);
+        }
+        return out.toByteArray();
+    }
+
+    private static long[] varint(byte[] b, int p) {
+        long v = 0;
+        for (int shift = 0; ; shift += 7) {
+            int x = b[p++] & 0xff;
+            v |= (long) (x & 0x7f) << shift;
+            if ((x & 0x80) == 0) {
+                return new long[] {v, p};
+            }
+        }
+    }
+
+    private static void writeVarint(java.io.ByteArrayOutputStream o, long v) {
+        while ((v & ~0x7fL) != 0) {
+            o.write((int) ((v & 0x7f) | 0x80));
+            v >>>= 7;
+        }
+        o.write((int) v);
+    }
+
+    /** An ORT tensor as the Graft tensor the executor would hold (int8 as INT32, uint8 as UINT8). */
+    static Tensor graftTensor(OnnxTensor t) {
+        var info = t.getInfo();
+        int[] shape = java.util.Arrays.stream(info.getShape()).mapToInt(Math::toIntExact).toArray();
+        int n = (int) info.getNumElements();
+        return switch (info.onnxType) {
+            case ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT -> {
+                float[] v = new float[n];
+                t.getFloatBuffer().get(v);
+                yield Tensor.fromArray(v, shape);
+            }
+            case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT64 -> {
+                long[] v = new long[n];
+                t.getLongBuffer().get(v);
+                yield Tensor.fromArray(v, shape);
+            }
+            case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT32 -> {
+                int[] v = new int[n];
+                t.getIntBuffer().get(v);
+                yield Tensor.fromArray(v, shape);
+            }
+            case ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT8 -> {
+                byte[] v = new byte[n];
+                t.getByteBuffer().get(v);
+                yield Tensor.fromStorage(dev.graft.tensor.Storage.wrap(dev.graft.tensor.DType.UINT8, v), shape, "uint8");
+            }
+            case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT8 -> {
+                byte[] b = new byte[n];
+                t.getByteBuffer().get(b);
+                int[] v = new int[n];
+                for (int i = 0; i < n; i++) {
+                    v[i] = b[i];
+                }
+                yield Tensor.fromArray(v, shape);
+            }
+            case ONNX_TENSOR_ELEMENT_DATA_TYPE_BOOL -> {
+                byte[] b = new byte[n];
+                t.getByteBuffer().get(b);
+                boolean[] v = new boolean[n];
+                for (int i = 0; i < n; i++) {
+                    v[i] = b[i] != 0;
+                }
+                yield Tensor.fromArray(v, shape);
+            }
+            default -> throw new AssertionError("ORT returned " + info.onnxType);
+        };
     }
 
     @Test
