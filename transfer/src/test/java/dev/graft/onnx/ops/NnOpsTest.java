@@ -508,6 +508,18 @@ class NnOpsTest {
     }
 
     @Test
+    void nearestResizeKeepsIntegerTypes() {
+        Tensor x = Tensor.fromArray(new int[] {1, 2, 3, 4}, 1, 1, 2, 2).to(DType.UINT8);
+        Tensor y = run("Resize", 13, a(), x, null, Tensor.fromArray(new float[] {1, 1, 1, 2}, 4));
+        assertEquals(DType.UINT8, y.dtype());
+        assertArrayEquals(new long[] {1, 1, 2, 2, 3, 3, 4, 4}, y.toLongArray());
+        OnnxNode n = node("Resize", 3, 1, s("mode", "linear"));
+        OnnxException e = assertThrows(OnnxException.class, () -> REG.find("", "Resize").apply(new OpContext(n, 13,
+                new Tensor[] {x, null, Tensor.fromArray(new float[] {1, 1, 1, 2}, 4)})));
+        assertTrue(e.getMessage().contains("linear interpolation needs a floating input"), e.getMessage());
+    }
+
+    @Test
     void upsampleOpset7UsesScalesAttribute() {
         OnnxAttribute sc = new OnnxAttribute("scales", OnnxAttribute.Type.FLOATS, 0, 0, null, null, null, new float[] {1, 1, 2, 2}, null, null, null);
         Tensor x = Tensor.fromArray(new float[] {1, 2, 3, 4}, 1, 1, 2, 2);
