@@ -11,7 +11,7 @@ public class BertIntermediate extends Module {
     private final BertConfig.Activation activation;
 
     public BertIntermediate(BertConfig config, WeightSource ws) {
-        dense = registerModule("dense", new Linear(config.hidden(), config.intermediate(), true, ws.pp("dense")));
+        dense = registerModule("dense", new BertLinear(config.hidden(), config.intermediate(), ws.pp("dense")));
         activation = config.activation();
     }
 

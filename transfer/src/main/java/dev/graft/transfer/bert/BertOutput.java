@@ -19,7 +19,7 @@ public class BertOutput extends Module {
     private final Dropout dropout;
 
     public BertOutput(BertConfig config, int inFeatures, WeightSource ws) {
-        dense = registerModule("dense", new Linear(inFeatures, config.hidden(), true, ws.pp("dense")));
+        dense = registerModule("dense", new BertLinear(inFeatures, config.hidden(), ws.pp("dense")));
         norm = registerModule("LayerNorm", new LayerNorm(new int[] {config.hidden()}, config.layerNormEps(), true, true,
                 ws.pp("LayerNorm")));
         dropout = registerModule("dropout", new Dropout(config.hiddenDropout()));

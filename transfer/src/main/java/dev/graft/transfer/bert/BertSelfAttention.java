@@ -23,9 +23,9 @@ public class BertSelfAttention extends Module {
         int h = config.hidden();
         heads = config.heads();
         headDim = config.headDim();
-        query = registerModule("query", new Linear(h, h, true, ws.pp("query")));
-        key = registerModule("key", new Linear(h, h, true, ws.pp("key")));
-        value = registerModule("value", new Linear(h, h, true, ws.pp("value")));
+        query = registerModule("query", new BertLinear(h, h, ws.pp("query")));
+        key = registerModule("key", new BertLinear(h, h, ws.pp("key")));
+        value = registerModule("value", new BertLinear(h, h, ws.pp("value")));
         dropout = registerModule("dropout", new Dropout(config.attentionDropout()));
     }
 

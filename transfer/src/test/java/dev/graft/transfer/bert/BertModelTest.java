@@ -375,6 +375,9 @@ class BertModelTest {
         Tensor mask = tensor(maskOf(ids));
         // pull the two sentences' embeddings towards a fixed random direction: 1 - cosine
         Tensor target = SentenceEmbeddings.l2Normalize(Tensor.randn(new Generator(5), 1, 384));
+        try (var g = NoGrad.enter()) {
+            model.forward(in, mask, null); // fills BertLinear's inference cache of W^T, which the steps must invalidate
+        }
         AdamW opt = new AdamW(model.parameters(), 1e-4);
         double first = Double.NaN;
         double last = Double.NaN;
@@ -405,5 +408,12 @@ class BertModelTest {
                 after.get("encoder.layer.3.attention.self.query.weight").contiguous().toFloatArray()), "trainable weights moved");
         assertFalse(Arrays.equals(before.get("encoder.layer.0.output.LayerNorm.bias"),
                 after.get("encoder.layer.0.output.LayerNorm.bias").contiguous().toFloatArray()));
+        // the inference path (cached W^T) sees the updated weights: it agrees with the autograd path
+        Tensor trained = model.forward(in, mask, null);
+        Tensor inference;
+        try (var g = NoGrad.enter()) {
+            inference = model.forward(in, mask, null);
+        }
+        assertTrue(trained.detach().sub(inference).abs().max().item() <= 1e-5, "stale W^T cache after optimizer steps");
     }
 }
