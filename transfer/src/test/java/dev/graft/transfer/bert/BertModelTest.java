@@ -73,6 +73,11 @@ class BertModelTest {
         if (ort != null) {
             ort.close();
         }
+        // the suite shares one 2 GB JVM: let the ~300 MB of model copies go
+        ort = null;
+        bert = null;
+        onnx = null;
+        bytes = null;
     }
 
     // ------------------------------------------------------------------ inputs
