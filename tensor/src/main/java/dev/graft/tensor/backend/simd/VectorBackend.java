@@ -456,7 +456,9 @@ public final class VectorBackend extends ScalarBackend {
                             for (int xx = 0; xx < xLo; xx++) {
                                 dst[o + xx] = pad;
                             }
-                            if (sw == 1 && st[3] == 1) {
+                            if (xHi == xLo) {
+                                // every column of this kernel tap lies in the padding (padding wider than the output)
+                            } else if (sw == 1 && st[3] == 1) {
                                 System.arraycopy(src, row + xLo + off, dst, o + xLo, xHi - xLo);
                             } else {
                                 for (int xx = xLo; xx < xHi; xx++) {
