@@ -148,5 +148,5 @@ final class SgemmKernels {
     private static final VectorShuffle<Float> HALF2 = VectorShuffle.fromOp(S, i -> (i + 2) % VL);
     private static final VectorShuffle<Float> HALF1 = VectorShuffle.fromOp(S, i -> (i + 1) % VL);
 """)
-print("\n\n".join([kernel(*s) for s in SHAPES] + [dot(4, 4)]))
+print("\n\n".join([kernel(*s) for s in SHAPES] + [dot(4, 4), dot(2, 8), dot(1, 8)]))
 print("}")

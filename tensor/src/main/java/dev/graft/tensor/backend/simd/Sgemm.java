@@ -371,7 +371,11 @@ final class Sgemm {
         }
     }
 
-    /** Rows [i0, i1) x columns [j0, j1) of C as 4 x 4 dot-product tiles; A rows lda apart, B^T rows ldbt apart. */
+    /**
+     * Rows [i0, i1) x columns [j0, j1) of C as 4 x 4 dot-product tiles (1 x 8 and 2 x 8 for the last one or
+     * two rows; every dot kernel sums an element the same way, so which one covers it does not matter);
+     * A rows lda apart, B^T rows ldbt apart.
+     */
     private static void dots(int i0, int i1, int j0, int j1, int k, float alpha, float[] a, int ao, int lda, float[] bt,
                              int bto, int ldbt, float beta, float[] c, int co, int ldc) {
         // a chunk of B^T rows that fits a quarter of L2 is reused by every row block
@@ -380,6 +384,20 @@ final class Sgemm {
             int jEnd = Math.min(j1, jc + chunk);
             for (int i = i0; i < i1; i += 4) {
                 int mr = Math.min(4, i1 - i);
+                if (mr <= 2) {
+                    // one or two rows (batch-1 W x): eight columns at a time, so no lanes of work are wasted
+                    for (int j = jc; j < jEnd; j += 8) {
+                        int nr = Math.min(8, jEnd - j);
+                        if (mr == 1) {
+                            SgemmKernels.dot1x8(k, a, ao + i * lda, lda, bt, bto + j * ldbt, ldbt, c, co + i * ldc + j, ldc, 1,
+                                    nr, alpha, beta);
+                        } else {
+                            SgemmKernels.dot2x8(k, a, ao + i * lda, lda, bt, bto + j * ldbt, ldbt, c, co + i * ldc + j, ldc, 2,
+                                    nr, alpha, beta);
+                        }
+                    }
+                    continue;
+                }
                 for (int j = jc; j < jEnd; j += 4) {
                     SgemmKernels.dot4x4(k, a, ao + i * lda, lda, bt, bto + j * ldbt, ldbt, c, co + i * ldc + j, ldc, mr,
                             Math.min(4, jEnd - j), alpha, beta);

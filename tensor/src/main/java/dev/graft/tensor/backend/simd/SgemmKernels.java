@@ -869,4 +869,617 @@ final class SgemmKernels {
             }
         }
     }
+
+    /**
+     * 2 x 8 tile as dot products over k, for N too small for the broadcast kernels: A(r, p) = a[pa + r*lda + p],
+     * B(p, j) = bt[pb + j*ldbt + p] (B transposed, unit-stride along k). Rows past mr and columns past nr
+     * re-read the last valid one. Per element: lane sums in vector order, then the k tail in p order.
+     */
+    static void dot2x8(int k, float[] a, int pa, int lda, float[] bt, int pb, int ldbt, float[] c, int co, int ldc,
+                        int mr, int nr, float alpha, float beta) {
+        int a0 = pa + Math.min(0, mr - 1) * lda;
+        int a1 = pa + Math.min(1, mr - 1) * lda;
+        int b0 = pb + Math.min(0, nr - 1) * ldbt;
+        int b1 = pb + Math.min(1, nr - 1) * ldbt;
+        int b2 = pb + Math.min(2, nr - 1) * ldbt;
+        int b3 = pb + Math.min(3, nr - 1) * ldbt;
+        int b4 = pb + Math.min(4, nr - 1) * ldbt;
+        int b5 = pb + Math.min(5, nr - 1) * ldbt;
+        int b6 = pb + Math.min(6, nr - 1) * ldbt;
+        int b7 = pb + Math.min(7, nr - 1) * ldbt;
+        FloatVector s00 = FloatVector.zero(S), s01 = FloatVector.zero(S), s02 = FloatVector.zero(S), s03 = FloatVector.zero(S), s04 = FloatVector.zero(S), s05 = FloatVector.zero(S), s06 = FloatVector.zero(S), s07 = FloatVector.zero(S);
+        FloatVector s10 = FloatVector.zero(S), s11 = FloatVector.zero(S), s12 = FloatVector.zero(S), s13 = FloatVector.zero(S), s14 = FloatVector.zero(S), s15 = FloatVector.zero(S), s16 = FloatVector.zero(S), s17 = FloatVector.zero(S);
+        int kv = S.loopBound(k);
+        for (int p = 0; p < kv; p += VL) {
+            FloatVector y0 = FloatVector.fromArray(S, bt, b0 + p);
+            FloatVector y1 = FloatVector.fromArray(S, bt, b1 + p);
+            FloatVector y2 = FloatVector.fromArray(S, bt, b2 + p);
+            FloatVector y3 = FloatVector.fromArray(S, bt, b3 + p);
+            FloatVector y4 = FloatVector.fromArray(S, bt, b4 + p);
+            FloatVector y5 = FloatVector.fromArray(S, bt, b5 + p);
+            FloatVector y6 = FloatVector.fromArray(S, bt, b6 + p);
+            FloatVector y7 = FloatVector.fromArray(S, bt, b7 + p);
+            FloatVector x0 = FloatVector.fromArray(S, a, a0 + p);
+            s00 = x0.fma(y0, s00);
+            s01 = x0.fma(y1, s01);
+            s02 = x0.fma(y2, s02);
+            s03 = x0.fma(y3, s03);
+            s04 = x0.fma(y4, s04);
+            s05 = x0.fma(y5, s05);
+            s06 = x0.fma(y6, s06);
+            s07 = x0.fma(y7, s07);
+            FloatVector x1 = FloatVector.fromArray(S, a, a1 + p);
+            s10 = x1.fma(y0, s10);
+            s11 = x1.fma(y1, s11);
+            s12 = x1.fma(y2, s12);
+            s13 = x1.fma(y3, s13);
+            s14 = x1.fma(y4, s14);
+            s15 = x1.fma(y5, s15);
+            s16 = x1.fma(y6, s16);
+            s17 = x1.fma(y7, s17);
+        }
+        if (VL > 16) {
+            s00 = s00.add(s00.rearrange(HALF16));
+        }
+        if (VL > 8) {
+            s00 = s00.add(s00.rearrange(HALF8));
+        }
+        if (VL > 4) {
+            s00 = s00.add(s00.rearrange(HALF4));
+        }
+        if (VL > 2) {
+            s00 = s00.add(s00.rearrange(HALF2));
+        }
+        if (VL > 1) {
+            s00 = s00.add(s00.rearrange(HALF1));
+        }
+        float t00 = s00.lane(0);
+        for (int p = kv; p < k; p++) {
+            t00 = Math.fma(a[a0 + p], bt[b0 + p], t00);
+        }
+        Sgemm.update(t00, c, co + 0 * ldc + 0, alpha, beta);
+        if (nr > 1) {
+            if (VL > 16) {
+                s01 = s01.add(s01.rearrange(HALF16));
+            }
+            if (VL > 8) {
+                s01 = s01.add(s01.rearrange(HALF8));
+            }
+            if (VL > 4) {
+                s01 = s01.add(s01.rearrange(HALF4));
+            }
+            if (VL > 2) {
+                s01 = s01.add(s01.rearrange(HALF2));
+            }
+            if (VL > 1) {
+                s01 = s01.add(s01.rearrange(HALF1));
+            }
+            float t01 = s01.lane(0);
+            for (int p = kv; p < k; p++) {
+                t01 = Math.fma(a[a0 + p], bt[b1 + p], t01);
+            }
+            Sgemm.update(t01, c, co + 0 * ldc + 1, alpha, beta);
+        }
+        if (nr > 2) {
+            if (VL > 16) {
+                s02 = s02.add(s02.rearrange(HALF16));
+            }
+            if (VL > 8) {
+                s02 = s02.add(s02.rearrange(HALF8));
+            }
+            if (VL > 4) {
+                s02 = s02.add(s02.rearrange(HALF4));
+            }
+            if (VL > 2) {
+                s02 = s02.add(s02.rearrange(HALF2));
+            }
+            if (VL > 1) {
+                s02 = s02.add(s02.rearrange(HALF1));
+            }
+            float t02 = s02.lane(0);
+            for (int p = kv; p < k; p++) {
+                t02 = Math.fma(a[a0 + p], bt[b2 + p], t02);
+            }
+            Sgemm.update(t02, c, co + 0 * ldc + 2, alpha, beta);
+        }
+        if (nr > 3) {
+            if (VL > 16) {
+                s03 = s03.add(s03.rearrange(HALF16));
+            }
+            if (VL > 8) {
+                s03 = s03.add(s03.rearrange(HALF8));
+            }
+            if (VL > 4) {
+                s03 = s03.add(s03.rearrange(HALF4));
+            }
+            if (VL > 2) {
+                s03 = s03.add(s03.rearrange(HALF2));
+            }
+            if (VL > 1) {
+                s03 = s03.add(s03.rearrange(HALF1));
+            }
+            float t03 = s03.lane(0);
+            for (int p = kv; p < k; p++) {
+                t03 = Math.fma(a[a0 + p], bt[b3 + p], t03);
+            }
+            Sgemm.update(t03, c, co + 0 * ldc + 3, alpha, beta);
+        }
+        if (nr > 4) {
+            if (VL > 16) {
+                s04 = s04.add(s04.rearrange(HALF16));
+            }
+            if (VL > 8) {
+                s04 = s04.add(s04.rearrange(HALF8));
+            }
+            if (VL > 4) {
+                s04 = s04.add(s04.rearrange(HALF4));
+            }
+            if (VL > 2) {
+                s04 = s04.add(s04.rearrange(HALF2));
+            }
+            if (VL > 1) {
+                s04 = s04.add(s04.rearrange(HALF1));
+            }
+            float t04 = s04.lane(0);
+            for (int p = kv; p < k; p++) {
+                t04 = Math.fma(a[a0 + p], bt[b4 + p], t04);
+            }
+            Sgemm.update(t04, c, co + 0 * ldc + 4, alpha, beta);
+        }
+        if (nr > 5) {
+            if (VL > 16) {
+                s05 = s05.add(s05.rearrange(HALF16));
+            }
+            if (VL > 8) {
+                s05 = s05.add(s05.rearrange(HALF8));
+            }
+            if (VL > 4) {
+                s05 = s05.add(s05.rearrange(HALF4));
+            }
+            if (VL > 2) {
+                s05 = s05.add(s05.rearrange(HALF2));
+            }
+            if (VL > 1) {
+                s05 = s05.add(s05.rearrange(HALF1));
+            }
+            float t05 = s05.lane(0);
+            for (int p = kv; p < k; p++) {
+                t05 = Math.fma(a[a0 + p], bt[b5 + p], t05);
+            }
+            Sgemm.update(t05, c, co + 0 * ldc + 5, alpha, beta);
+        }
+        if (nr > 6) {
+            if (VL > 16) {
+                s06 = s06.add(s06.rearrange(HALF16));
+            }
+            if (VL > 8) {
+                s06 = s06.add(s06.rearrange(HALF8));
+            }
+            if (VL > 4) {
+                s06 = s06.add(s06.rearrange(HALF4));
+            }
+            if (VL > 2) {
+                s06 = s06.add(s06.rearrange(HALF2));
+            }
+            if (VL > 1) {
+                s06 = s06.add(s06.rearrange(HALF1));
+            }
+            float t06 = s06.lane(0);
+            for (int p = kv; p < k; p++) {
+                t06 = Math.fma(a[a0 + p], bt[b6 + p], t06);
+            }
+            Sgemm.update(t06, c, co + 0 * ldc + 6, alpha, beta);
+        }
+        if (nr > 7) {
+            if (VL > 16) {
+                s07 = s07.add(s07.rearrange(HALF16));
+            }
+            if (VL > 8) {
+                s07 = s07.add(s07.rearrange(HALF8));
+            }
+            if (VL > 4) {
+                s07 = s07.add(s07.rearrange(HALF4));
+            }
+            if (VL > 2) {
+                s07 = s07.add(s07.rearrange(HALF2));
+            }
+            if (VL > 1) {
+                s07 = s07.add(s07.rearrange(HALF1));
+            }
+            float t07 = s07.lane(0);
+            for (int p = kv; p < k; p++) {
+                t07 = Math.fma(a[a0 + p], bt[b7 + p], t07);
+            }
+            Sgemm.update(t07, c, co + 0 * ldc + 7, alpha, beta);
+        }
+        if (mr > 1) {
+            if (VL > 16) {
+                s10 = s10.add(s10.rearrange(HALF16));
+            }
+            if (VL > 8) {
+                s10 = s10.add(s10.rearrange(HALF8));
+            }
+            if (VL > 4) {
+                s10 = s10.add(s10.rearrange(HALF4));
+            }
+            if (VL > 2) {
+                s10 = s10.add(s10.rearrange(HALF2));
+            }
+            if (VL > 1) {
+                s10 = s10.add(s10.rearrange(HALF1));
+            }
+            float t10 = s10.lane(0);
+            for (int p = kv; p < k; p++) {
+                t10 = Math.fma(a[a1 + p], bt[b0 + p], t10);
+            }
+            Sgemm.update(t10, c, co + 1 * ldc + 0, alpha, beta);
+            if (nr > 1) {
+                if (VL > 16) {
+                    s11 = s11.add(s11.rearrange(HALF16));
+                }
+                if (VL > 8) {
+                    s11 = s11.add(s11.rearrange(HALF8));
+                }
+                if (VL > 4) {
+                    s11 = s11.add(s11.rearrange(HALF4));
+                }
+                if (VL > 2) {
+                    s11 = s11.add(s11.rearrange(HALF2));
+                }
+                if (VL > 1) {
+                    s11 = s11.add(s11.rearrange(HALF1));
+                }
+                float t11 = s11.lane(0);
+                for (int p = kv; p < k; p++) {
+                    t11 = Math.fma(a[a1 + p], bt[b1 + p], t11);
+                }
+                Sgemm.update(t11, c, co + 1 * ldc + 1, alpha, beta);
+            }
+            if (nr > 2) {
+                if (VL > 16) {
+                    s12 = s12.add(s12.rearrange(HALF16));
+                }
+                if (VL > 8) {
+                    s12 = s12.add(s12.rearrange(HALF8));
+                }
+                if (VL > 4) {
+                    s12 = s12.add(s12.rearrange(HALF4));
+                }
+                if (VL > 2) {
+                    s12 = s12.add(s12.rearrange(HALF2));
+                }
+                if (VL > 1) {
+                    s12 = s12.add(s12.rearrange(HALF1));
+                }
+                float t12 = s12.lane(0);
+                for (int p = kv; p < k; p++) {
+                    t12 = Math.fma(a[a1 + p], bt[b2 + p], t12);
+                }
+                Sgemm.update(t12, c, co + 1 * ldc + 2, alpha, beta);
+            }
+            if (nr > 3) {
+                if (VL > 16) {
+                    s13 = s13.add(s13.rearrange(HALF16));
+                }
+                if (VL > 8) {
+                    s13 = s13.add(s13.rearrange(HALF8));
+                }
+                if (VL > 4) {
+                    s13 = s13.add(s13.rearrange(HALF4));
+                }
+                if (VL > 2) {
+                    s13 = s13.add(s13.rearrange(HALF2));
+                }
+                if (VL > 1) {
+                    s13 = s13.add(s13.rearrange(HALF1));
+                }
+                float t13 = s13.lane(0);
+                for (int p = kv; p < k; p++) {
+                    t13 = Math.fma(a[a1 + p], bt[b3 + p], t13);
+                }
+                Sgemm.update(t13, c, co + 1 * ldc + 3, alpha, beta);
+            }
+            if (nr > 4) {
+                if (VL > 16) {
+                    s14 = s14.add(s14.rearrange(HALF16));
+                }
+                if (VL > 8) {
+                    s14 = s14.add(s14.rearrange(HALF8));
+                }
+                if (VL > 4) {
+                    s14 = s14.add(s14.rearrange(HALF4));
+                }
+                if (VL > 2) {
+                    s14 = s14.add(s14.rearrange(HALF2));
+                }
+                if (VL > 1) {
+                    s14 = s14.add(s14.rearrange(HALF1));
+                }
+                float t14 = s14.lane(0);
+                for (int p = kv; p < k; p++) {
+                    t14 = Math.fma(a[a1 + p], bt[b4 + p], t14);
+                }
+                Sgemm.update(t14, c, co + 1 * ldc + 4, alpha, beta);
+            }
+            if (nr > 5) {
+                if (VL > 16) {
+                    s15 = s15.add(s15.rearrange(HALF16));
+                }
+                if (VL > 8) {
+                    s15 = s15.add(s15.rearrange(HALF8));
+                }
+                if (VL > 4) {
+                    s15 = s15.add(s15.rearrange(HALF4));
+                }
+                if (VL > 2) {
+                    s15 = s15.add(s15.rearrange(HALF2));
+                }
+                if (VL > 1) {
+                    s15 = s15.add(s15.rearrange(HALF1));
+                }
+                float t15 = s15.lane(0);
+                for (int p = kv; p < k; p++) {
+                    t15 = Math.fma(a[a1 + p], bt[b5 + p], t15);
+                }
+                Sgemm.update(t15, c, co + 1 * ldc + 5, alpha, beta);
+            }
+            if (nr > 6) {
+                if (VL > 16) {
+                    s16 = s16.add(s16.rearrange(HALF16));
+                }
+                if (VL > 8) {
+                    s16 = s16.add(s16.rearrange(HALF8));
+                }
+                if (VL > 4) {
+                    s16 = s16.add(s16.rearrange(HALF4));
+                }
+                if (VL > 2) {
+                    s16 = s16.add(s16.rearrange(HALF2));
+                }
+                if (VL > 1) {
+                    s16 = s16.add(s16.rearrange(HALF1));
+                }
+                float t16 = s16.lane(0);
+                for (int p = kv; p < k; p++) {
+                    t16 = Math.fma(a[a1 + p], bt[b6 + p], t16);
+                }
+                Sgemm.update(t16, c, co + 1 * ldc + 6, alpha, beta);
+            }
+            if (nr > 7) {
+                if (VL > 16) {
+                    s17 = s17.add(s17.rearrange(HALF16));
+                }
+                if (VL > 8) {
+                    s17 = s17.add(s17.rearrange(HALF8));
+                }
+                if (VL > 4) {
+                    s17 = s17.add(s17.rearrange(HALF4));
+                }
+                if (VL > 2) {
+                    s17 = s17.add(s17.rearrange(HALF2));
+                }
+                if (VL > 1) {
+                    s17 = s17.add(s17.rearrange(HALF1));
+                }
+                float t17 = s17.lane(0);
+                for (int p = kv; p < k; p++) {
+                    t17 = Math.fma(a[a1 + p], bt[b7 + p], t17);
+                }
+                Sgemm.update(t17, c, co + 1 * ldc + 7, alpha, beta);
+            }
+        }
+    }
+
+    /**
+     * 1 x 8 tile as dot products over k, for N too small for the broadcast kernels: A(r, p) = a[pa + r*lda + p],
+     * B(p, j) = bt[pb + j*ldbt + p] (B transposed, unit-stride along k). Rows past mr and columns past nr
+     * re-read the last valid one. Per element: lane sums in vector order, then the k tail in p order.
+     */
+    static void dot1x8(int k, float[] a, int pa, int lda, float[] bt, int pb, int ldbt, float[] c, int co, int ldc,
+                        int mr, int nr, float alpha, float beta) {
+        int a0 = pa + Math.min(0, mr - 1) * lda;
+        int b0 = pb + Math.min(0, nr - 1) * ldbt;
+        int b1 = pb + Math.min(1, nr - 1) * ldbt;
+        int b2 = pb + Math.min(2, nr - 1) * ldbt;
+        int b3 = pb + Math.min(3, nr - 1) * ldbt;
+        int b4 = pb + Math.min(4, nr - 1) * ldbt;
+        int b5 = pb + Math.min(5, nr - 1) * ldbt;
+        int b6 = pb + Math.min(6, nr - 1) * ldbt;
+        int b7 = pb + Math.min(7, nr - 1) * ldbt;
+        FloatVector s00 = FloatVector.zero(S), s01 = FloatVector.zero(S), s02 = FloatVector.zero(S), s03 = FloatVector.zero(S), s04 = FloatVector.zero(S), s05 = FloatVector.zero(S), s06 = FloatVector.zero(S), s07 = FloatVector.zero(S);
+        int kv = S.loopBound(k);
+        for (int p = 0; p < kv; p += VL) {
+            FloatVector y0 = FloatVector.fromArray(S, bt, b0 + p);
+            FloatVector y1 = FloatVector.fromArray(S, bt, b1 + p);
+            FloatVector y2 = FloatVector.fromArray(S, bt, b2 + p);
+            FloatVector y3 = FloatVector.fromArray(S, bt, b3 + p);
+            FloatVector y4 = FloatVector.fromArray(S, bt, b4 + p);
+            FloatVector y5 = FloatVector.fromArray(S, bt, b5 + p);
+            FloatVector y6 = FloatVector.fromArray(S, bt, b6 + p);
+            FloatVector y7 = FloatVector.fromArray(S, bt, b7 + p);
+            FloatVector x0 = FloatVector.fromArray(S, a, a0 + p);
+            s00 = x0.fma(y0, s00);
+            s01 = x0.fma(y1, s01);
+            s02 = x0.fma(y2, s02);
+            s03 = x0.fma(y3, s03);
+            s04 = x0.fma(y4, s04);
+            s05 = x0.fma(y5, s05);
+            s06 = x0.fma(y6, s06);
+            s07 = x0.fma(y7, s07);
+        }
+        if (VL > 16) {
+            s00 = s00.add(s00.rearrange(HALF16));
+        }
+        if (VL > 8) {
+            s00 = s00.add(s00.rearrange(HALF8));
+        }
+        if (VL > 4) {
+            s00 = s00.add(s00.rearrange(HALF4));
+        }
+        if (VL > 2) {
+            s00 = s00.add(s00.rearrange(HALF2));
+        }
+        if (VL > 1) {
+            s00 = s00.add(s00.rearrange(HALF1));
+        }
+        float t00 = s00.lane(0);
+        for (int p = kv; p < k; p++) {
+            t00 = Math.fma(a[a0 + p], bt[b0 + p], t00);
+        }
+        Sgemm.update(t00, c, co + 0 * ldc + 0, alpha, beta);
+        if (nr > 1) {
+            if (VL > 16) {
+                s01 = s01.add(s01.rearrange(HALF16));
+            }
+            if (VL > 8) {
+                s01 = s01.add(s01.rearrange(HALF8));
+            }
+            if (VL > 4) {
+                s01 = s01.add(s01.rearrange(HALF4));
+            }
+            if (VL > 2) {
+                s01 = s01.add(s01.rearrange(HALF2));
+            }
+            if (VL > 1) {
+                s01 = s01.add(s01.rearrange(HALF1));
+            }
+            float t01 = s01.lane(0);
+            for (int p = kv; p < k; p++) {
+                t01 = Math.fma(a[a0 + p], bt[b1 + p], t01);
+            }
+            Sgemm.update(t01, c, co + 0 * ldc + 1, alpha, beta);
+        }
+        if (nr > 2) {
+            if (VL > 16) {
+                s02 = s02.add(s02.rearrange(HALF16));
+            }
+            if (VL > 8) {
+                s02 = s02.add(s02.rearrange(HALF8));
+            }
+            if (VL > 4) {
+                s02 = s02.add(s02.rearrange(HALF4));
+            }
+            if (VL > 2) {
+                s02 = s02.add(s02.rearrange(HALF2));
+            }
+            if (VL > 1) {
+                s02 = s02.add(s02.rearrange(HALF1));
+            }
+            float t02 = s02.lane(0);
+            for (int p = kv; p < k; p++) {
+                t02 = Math.fma(a[a0 + p], bt[b2 + p], t02);
+            }
+            Sgemm.update(t02, c, co + 0 * ldc + 2, alpha, beta);
+        }
+        if (nr > 3) {
+            if (VL > 16) {
+                s03 = s03.add(s03.rearrange(HALF16));
+            }
+            if (VL > 8) {
+                s03 = s03.add(s03.rearrange(HALF8));
+            }
+            if (VL > 4) {
+                s03 = s03.add(s03.rearrange(HALF4));
+            }
+            if (VL > 2) {
+                s03 = s03.add(s03.rearrange(HALF2));
+            }
+            if (VL > 1) {
+                s03 = s03.add(s03.rearrange(HALF1));
+            }
+            float t03 = s03.lane(0);
+            for (int p = kv; p < k; p++) {
+                t03 = Math.fma(a[a0 + p], bt[b3 + p], t03);
+            }
+            Sgemm.update(t03, c, co + 0 * ldc + 3, alpha, beta);
+        }
+        if (nr > 4) {
+            if (VL > 16) {
+                s04 = s04.add(s04.rearrange(HALF16));
+            }
+            if (VL > 8) {
+                s04 = s04.add(s04.rearrange(HALF8));
+            }
+            if (VL > 4) {
+                s04 = s04.add(s04.rearrange(HALF4));
+            }
+            if (VL > 2) {
+                s04 = s04.add(s04.rearrange(HALF2));
+            }
+            if (VL > 1) {
+                s04 = s04.add(s04.rearrange(HALF1));
+            }
+            float t04 = s04.lane(0);
+            for (int p = kv; p < k; p++) {
+                t04 = Math.fma(a[a0 + p], bt[b4 + p], t04);
+            }
+            Sgemm.update(t04, c, co + 0 * ldc + 4, alpha, beta);
+        }
+        if (nr > 5) {
+            if (VL > 16) {
+                s05 = s05.add(s05.rearrange(HALF16));
+            }
+            if (VL > 8) {
+                s05 = s05.add(s05.rearrange(HALF8));
+            }
+            if (VL > 4) {
+                s05 = s05.add(s05.rearrange(HALF4));
+            }
+            if (VL > 2) {
+                s05 = s05.add(s05.rearrange(HALF2));
+            }
+            if (VL > 1) {
+                s05 = s05.add(s05.rearrange(HALF1));
+            }
+            float t05 = s05.lane(0);
+            for (int p = kv; p < k; p++) {
+                t05 = Math.fma(a[a0 + p], bt[b5 + p], t05);
+            }
+            Sgemm.update(t05, c, co + 0 * ldc + 5, alpha, beta);
+        }
+        if (nr > 6) {
+            if (VL > 16) {
+                s06 = s06.add(s06.rearrange(HALF16));
+            }
+            if (VL > 8) {
+                s06 = s06.add(s06.rearrange(HALF8));
+            }
+            if (VL > 4) {
+                s06 = s06.add(s06.rearrange(HALF4));
+            }
+            if (VL > 2) {
+                s06 = s06.add(s06.rearrange(HALF2));
+            }
+            if (VL > 1) {
+                s06 = s06.add(s06.rearrange(HALF1));
+            }
+            float t06 = s06.lane(0);
+            for (int p = kv; p < k; p++) {
+                t06 = Math.fma(a[a0 + p], bt[b6 + p], t06);
+            }
+            Sgemm.update(t06, c, co + 0 * ldc + 6, alpha, beta);
+        }
+        if (nr > 7) {
+            if (VL > 16) {
+                s07 = s07.add(s07.rearrange(HALF16));
+            }
+            if (VL > 8) {
+                s07 = s07.add(s07.rearrange(HALF8));
+            }
+            if (VL > 4) {
+                s07 = s07.add(s07.rearrange(HALF4));
+            }
+            if (VL > 2) {
+                s07 = s07.add(s07.rearrange(HALF2));
+            }
+            if (VL > 1) {
+                s07 = s07.add(s07.rearrange(HALF1));
+            }
+            float t07 = s07.lane(0);
+            for (int p = kv; p < k; p++) {
+                t07 = Math.fma(a[a0 + p], bt[b7 + p], t07);
+            }
+            Sgemm.update(t07, c, co + 0 * ldc + 7, alpha, beta);
+        }
+    }
 }
