@@ -186,6 +186,16 @@ final class Convolution {
         }
     }
 
+    /** The pad value max pooling never selects: the dtype's lowest value (int32 needs its own: Long.MIN_VALUE narrows to 0). */
+    private static double lowest(DType dt) {
+        return switch (dt) {
+            case INT32 -> Integer.MIN_VALUE;
+            case INT64 -> Long.MIN_VALUE;
+            case UINT8, BOOL -> 0;
+            default -> Double.NEGATIVE_INFINITY;
+        };
+    }
+
     static Tensor maxPool2d(Tensor x0, int[] kernel, int[] stride, int[] padding, int[] dilation) {
         String op = "maxPool2d";
         pair(op, "kernel", kernel, 1);
@@ -200,7 +210,7 @@ final class Convolution {
         int ow = outSize(op, xs[3], kernel[1], stride[1], padding[1], dilation[1], "width");
         int[] g = {kernel[0], kernel[1], stride[0], stride[1], padding[0], padding[1], dilation[0], dilation[1]};
         Tensor cols = Tensor.empty(x.dtype(), xs[0], xs[1], kernel[0] * kernel[1], oh, ow);
-        Backends.current().unfold2d(x, g, x.dtype().isFloating() ? Double.NEGATIVE_INFINITY : Long.MIN_VALUE, cols);
+        Backends.current().unfold2d(x, g, lowest(x.dtype()), cols);
         ValuesIndices m = cols.max(2, false);
         Tensor out = x0.dim() == 3 ? m.values().reshape(xs[1], oh, ow) : m.values();
         Tensor arg = x0.dim() == 3 ? m.indices().reshape(xs[1], oh, ow) : m.indices();
