@@ -21,7 +21,8 @@ import java.util.regex.Pattern;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The ONNX project's own node tests (Debian package libonnx-testdata, installed by .ci/run).
+ * The ONNX project's own node tests (Debian package libonnx-testdata, installed by .ci/run), plus its
+ * pytorch-converted, pytorch-operator and simple model folders.
  * Every case whose ops all belong to the coverage list of issue #7 must pass, except the cases in
  * {@code onnx/known-failures.txt}, each listed with its reason; a listed case that passes is also
  * an error, so the list cannot go stale. Pass counts per op are written to
@@ -42,6 +43,13 @@ class OnnxConformanceTest {
     static Path suiteRoot() {
         String p = System.getProperty("graft.onnx.testdata", "/usr/share/libonnx-testdata/data/node");
         return Path.of(p);
+    }
+
+    /** The suite's other folders of small models (PyTorch exports, simple graphs); real models are pointers only in the package. */
+    static java.util.List<Path> extraRoots() {
+        Path data = suiteRoot().getParent();
+        return java.util.stream.Stream.of("pytorch-converted", "pytorch-operator", "simple")
+                .map(data::resolve).filter(Files::isDirectory).toList();
     }
 
     static Map<String, String> knownFailures() throws IOException {
@@ -76,7 +84,11 @@ class OnnxConformanceTest {
         List<String> errors = new ArrayList<>();
         StringBuilder log = new StringBuilder();
         int pass = 0, fail = 0, skip = 0;
-        for (Path dir : OnnxConformance.cases(root)) {
+        List<Path> all = new ArrayList<>(OnnxConformance.cases(root));
+        for (Path extra : extraRoots()) {
+            all.addAll(OnnxConformance.cases(extra));
+        }
+        for (Path dir : all) {
             String name = dir.getFileName().toString();
             if (pattern != null && !pattern.matcher(name).find()) {
                 continue;

@@ -46,6 +46,13 @@ final class MathOps {
         r.register("PRelu", ctx -> {
             Tensor x = ctx.input(0);
             Tensor slope = sameType(x, ctx.input(1));
+            if (ctx.opset() < 7 && slope.dim() == 1 && slope.numel() > 1 && x.dim() > 2 && slope.numel() == x.size(1)) {
+                // before opset 7 a 1-D slope holds one value per channel (axis 1), as PyTorch's exporter wrote it
+                int[] s = new int[x.dim() - 1];
+                java.util.Arrays.fill(s, 1);
+                s[0] = slope.numel();
+                slope = slope.reshape(s);
+            }
             // relu(x) + slope * min(x, 0): no branch whose unused side could poison the gradient
             Tensor y = x.relu().add(slope.mul(x.minimum(zero(x))));
             return one(y);
