@@ -26,6 +26,18 @@ final class SgemmKernels {
     private static final VectorShuffle<Float> HALF2 = VectorShuffle.fromOp(S, i -> (i + 2) % VL);
     private static final VectorShuffle<Float> HALF1 = VectorShuffle.fromOp(S, i -> (i + 1) % VL);
 
+    // select indexes of transpose16's perfect shuffle: lo = x0 y0 x1 y1 ... x7 y7, hi = x8 y8 ... x15 y15
+    private static final FloatVector LO = FloatVector.fromArray(S, interleave(0), 0);
+    private static final FloatVector HI = FloatVector.fromArray(S, interleave(VL / 2), 0);
+
+    private static float[] interleave(int from) {
+        float[] x = new float[VL];
+        for (int i = 0; i < VL; i++) {
+            x[i] = (i % 2 == 0 ? 0 : VL) + from + i / 2;
+        }
+        return x;
+    }
+
     /** 8 x 2*VL tile; A packed as ap[pa + p*8 + r]; B rows at b[pb + p*brs], lanes contiguous. */
     static void packed8x2(int kc, float[] a, int pa, float[] b, int pb, int brs, float[] c, int co, int ldc,
                        int mr, int nr, float alpha, float beta, float[] tile,
@@ -1481,5 +1493,109 @@ final class SgemmKernels {
             }
             Sgemm.update(t07, c, co + 0 * ldc + 7, alpha, beta);
         }
+    }
+
+    /**
+     * Packs a 16 x 16 block of a transposed B: lanes of column i are B(p0 .. p0+15, q0+i) at b[src + i*bcs ..];
+     * row l of the result, B(p0+l, q0 .. q0+15), goes to bp[dst + l*w ..]. Four perfect-shuffle stages of
+     * two-vector selects (vpermt2ps with AVX-512) instead of 256 scalar stores. Only for VL == 16.
+     */
+    static void transpose16(float[] b, int src, int bcs, float[] bp, int dst, int w) {
+        FloatVector r0 = FloatVector.fromArray(S, b, src + 0 * bcs);
+        FloatVector r1 = FloatVector.fromArray(S, b, src + 1 * bcs);
+        FloatVector r2 = FloatVector.fromArray(S, b, src + 2 * bcs);
+        FloatVector r3 = FloatVector.fromArray(S, b, src + 3 * bcs);
+        FloatVector r4 = FloatVector.fromArray(S, b, src + 4 * bcs);
+        FloatVector r5 = FloatVector.fromArray(S, b, src + 5 * bcs);
+        FloatVector r6 = FloatVector.fromArray(S, b, src + 6 * bcs);
+        FloatVector r7 = FloatVector.fromArray(S, b, src + 7 * bcs);
+        FloatVector r8 = FloatVector.fromArray(S, b, src + 8 * bcs);
+        FloatVector r9 = FloatVector.fromArray(S, b, src + 9 * bcs);
+        FloatVector r10 = FloatVector.fromArray(S, b, src + 10 * bcs);
+        FloatVector r11 = FloatVector.fromArray(S, b, src + 11 * bcs);
+        FloatVector r12 = FloatVector.fromArray(S, b, src + 12 * bcs);
+        FloatVector r13 = FloatVector.fromArray(S, b, src + 13 * bcs);
+        FloatVector r14 = FloatVector.fromArray(S, b, src + 14 * bcs);
+        FloatVector r15 = FloatVector.fromArray(S, b, src + 15 * bcs);
+        FloatVector s0 = LO.selectFrom(r0, r8);
+        FloatVector s1 = HI.selectFrom(r0, r8);
+        FloatVector s2 = LO.selectFrom(r1, r9);
+        FloatVector s3 = HI.selectFrom(r1, r9);
+        FloatVector s4 = LO.selectFrom(r2, r10);
+        FloatVector s5 = HI.selectFrom(r2, r10);
+        FloatVector s6 = LO.selectFrom(r3, r11);
+        FloatVector s7 = HI.selectFrom(r3, r11);
+        FloatVector s8 = LO.selectFrom(r4, r12);
+        FloatVector s9 = HI.selectFrom(r4, r12);
+        FloatVector s10 = LO.selectFrom(r5, r13);
+        FloatVector s11 = HI.selectFrom(r5, r13);
+        FloatVector s12 = LO.selectFrom(r6, r14);
+        FloatVector s13 = HI.selectFrom(r6, r14);
+        FloatVector s14 = LO.selectFrom(r7, r15);
+        FloatVector s15 = HI.selectFrom(r7, r15);
+        FloatVector t0 = LO.selectFrom(s0, s8);
+        FloatVector t1 = HI.selectFrom(s0, s8);
+        FloatVector t2 = LO.selectFrom(s1, s9);
+        FloatVector t3 = HI.selectFrom(s1, s9);
+        FloatVector t4 = LO.selectFrom(s2, s10);
+        FloatVector t5 = HI.selectFrom(s2, s10);
+        FloatVector t6 = LO.selectFrom(s3, s11);
+        FloatVector t7 = HI.selectFrom(s3, s11);
+        FloatVector t8 = LO.selectFrom(s4, s12);
+        FloatVector t9 = HI.selectFrom(s4, s12);
+        FloatVector t10 = LO.selectFrom(s5, s13);
+        FloatVector t11 = HI.selectFrom(s5, s13);
+        FloatVector t12 = LO.selectFrom(s6, s14);
+        FloatVector t13 = HI.selectFrom(s6, s14);
+        FloatVector t14 = LO.selectFrom(s7, s15);
+        FloatVector t15 = HI.selectFrom(s7, s15);
+        FloatVector u0 = LO.selectFrom(t0, t8);
+        FloatVector u1 = HI.selectFrom(t0, t8);
+        FloatVector u2 = LO.selectFrom(t1, t9);
+        FloatVector u3 = HI.selectFrom(t1, t9);
+        FloatVector u4 = LO.selectFrom(t2, t10);
+        FloatVector u5 = HI.selectFrom(t2, t10);
+        FloatVector u6 = LO.selectFrom(t3, t11);
+        FloatVector u7 = HI.selectFrom(t3, t11);
+        FloatVector u8 = LO.selectFrom(t4, t12);
+        FloatVector u9 = HI.selectFrom(t4, t12);
+        FloatVector u10 = LO.selectFrom(t5, t13);
+        FloatVector u11 = HI.selectFrom(t5, t13);
+        FloatVector u12 = LO.selectFrom(t6, t14);
+        FloatVector u13 = HI.selectFrom(t6, t14);
+        FloatVector u14 = LO.selectFrom(t7, t15);
+        FloatVector u15 = HI.selectFrom(t7, t15);
+        FloatVector v0 = LO.selectFrom(u0, u8);
+        FloatVector v1 = HI.selectFrom(u0, u8);
+        FloatVector v2 = LO.selectFrom(u1, u9);
+        FloatVector v3 = HI.selectFrom(u1, u9);
+        FloatVector v4 = LO.selectFrom(u2, u10);
+        FloatVector v5 = HI.selectFrom(u2, u10);
+        FloatVector v6 = LO.selectFrom(u3, u11);
+        FloatVector v7 = HI.selectFrom(u3, u11);
+        FloatVector v8 = LO.selectFrom(u4, u12);
+        FloatVector v9 = HI.selectFrom(u4, u12);
+        FloatVector v10 = LO.selectFrom(u5, u13);
+        FloatVector v11 = HI.selectFrom(u5, u13);
+        FloatVector v12 = LO.selectFrom(u6, u14);
+        FloatVector v13 = HI.selectFrom(u6, u14);
+        FloatVector v14 = LO.selectFrom(u7, u15);
+        FloatVector v15 = HI.selectFrom(u7, u15);
+        v0.intoArray(bp, dst + 0 * w);
+        v1.intoArray(bp, dst + 1 * w);
+        v2.intoArray(bp, dst + 2 * w);
+        v3.intoArray(bp, dst + 3 * w);
+        v4.intoArray(bp, dst + 4 * w);
+        v5.intoArray(bp, dst + 5 * w);
+        v6.intoArray(bp, dst + 6 * w);
+        v7.intoArray(bp, dst + 7 * w);
+        v8.intoArray(bp, dst + 8 * w);
+        v9.intoArray(bp, dst + 9 * w);
+        v10.intoArray(bp, dst + 10 * w);
+        v11.intoArray(bp, dst + 11 * w);
+        v12.intoArray(bp, dst + 12 * w);
+        v13.intoArray(bp, dst + 13 * w);
+        v14.intoArray(bp, dst + 14 * w);
+        v15.intoArray(bp, dst + 15 * w);
     }
 }
