@@ -67,6 +67,8 @@ final class Sgemm {
      * one (measured: empty {@code Parallel.forRange(2, ...)}, median 1-8 us, 90th percentile 23-32 us).
      */
     static final long PARALLEL_MIN_FLOPS = prop("graft.gemm.parallelMinFlops", 1 << 22);
+    /** The cut-off in use: PARALLEL_MIN_FLOPS, lowered by tests so that small products take the parallel paths too. */
+    static volatile long parallelMinFlops = PARALLEL_MIN_FLOPS;
 
     private static final ThreadLocal<float[][]> BUFFERS = ThreadLocal.withInitial(() -> new float[3][0]);
 
@@ -126,7 +128,7 @@ final class Sgemm {
             scaleC(m, n, beta, c, co, ldc);
             return;
         }
-        boolean par = parallel && Parallel.threads() > 1 && 2L * m * n * k >= PARALLEL_MIN_FLOPS;
+        boolean par = parallel && Parallel.threads() > 1 && 2L * m * n * k >= parallelMinFlops;
         boolean bT = brs == 1 && bcs != 1; // B's columns run along K: a weight [out, in] used as W^T
         if (n <= DOT_MAX_N || (bT && m <= DOT_MAX_M_TRANSPOSED)) {
             dotPath(m, n, k, alpha, a, ao, ars, acs, b, bo, brs, bcs, beta, c, co, ldc, par);

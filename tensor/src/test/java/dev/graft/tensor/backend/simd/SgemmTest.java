@@ -136,10 +136,8 @@ class SgemmTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("cases")
     void sameBitsForAnyThreadCount(Case cs) {
-        if ((long) cs.m * cs.n * cs.k < 1 << 16) {
-            return; // serial whatever the thread count
-        }
         int before = Parallel.threads();
+        Sgemm.parallelMinFlops = 0; // every path's parallel split, not only those of big products
         try {
             Parallel.setThreads(1);
             float[] one = runAndCheck(cs, 7, true);
@@ -150,6 +148,7 @@ class SgemmTest {
             }
         } finally {
             Parallel.setThreads(before);
+            Sgemm.parallelMinFlops = Sgemm.PARALLEL_MIN_FLOPS;
         }
     }
 
