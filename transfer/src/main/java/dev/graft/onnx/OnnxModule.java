@@ -44,9 +44,11 @@ public final class OnnxModule extends Module {
     private record Step(OnnxNode node, OnnxOp op, int opset, List<String> release) {
     }
 
-    private OnnxModule(OnnxModel model, OpRegistry registry) {
+    private OnnxModule(OnnxModel model, OpRegistry registry, boolean optimize) {
         this.model = model;
-        OnnxGraph g = model.graph();
+        // load-time fusions (LayerNorm, GELU, MatMul+bias chains → one node each, see GraphOptimizer);
+        // initializers, inputs and outputs are unchanged, only the node list differs
+        OnnxGraph g = optimize ? GraphOptimizer.optimize(model.graph()) : model.graph();
         this.feedInputs = g.feedInputs();
         List<OnnxNode> order = topologicalOrder(model.source(), g);
         checkSupported(model, order, registry);
@@ -81,19 +83,24 @@ public final class OnnxModule extends Module {
         List<Step> steps = new ArrayList<>();
         for (int i = 0; i < order.size(); i++) {
             OnnxNode n = order.get(i);
-            steps.add(new Step(n, registry.find(n.domain(), n.opType()), opsetOf(model, n), List.copyOf(release.get(i))));
+            steps.add(new Step(n, find(registry, n), opsetOf(model, n), List.copyOf(release.get(i))));
         }
         this.plan = List.copyOf(steps);
     }
 
-    /** Loads a model file with Graft's built-in ops. */
+    /** Loads a model file with Graft's built-in ops (graph fusions on unless {@code -Dgraft.onnx.optimize=false}). */
     public static OnnxModule load(Path file) {
-        return new OnnxModule(OnnxModel.read(file), OpRegistry.standard());
+        return new OnnxModule(OnnxModel.read(file), OpRegistry.standard(), GraphOptimizer.enabledByDefault());
     }
 
-    /** Builds the executable module for a parsed model with the given ops. */
+    /** Builds the executable module for a parsed model with the given ops (fusions as {@link #load}). */
     public static OnnxModule of(OnnxModel model, OpRegistry registry) {
-        return new OnnxModule(model, registry);
+        return new OnnxModule(model, registry, GraphOptimizer.enabledByDefault());
+    }
+
+    /** As {@link #of(OnnxModel, OpRegistry)}, with the load-time fusions of {@link GraphOptimizer} on or off. */
+    public static OnnxModule of(OnnxModel model, OpRegistry registry, boolean optimize) {
+        return new OnnxModule(model, registry, optimize);
     }
 
     /** The parsed file. */
@@ -238,6 +245,9 @@ public final class OnnxModule extends Module {
     // ------------------------------------------------------------------ load-time checks
 
     private static int opsetOf(OnnxModel model, OnnxNode n) {
+        if (GraphOptimizer.isFused(n)) {
+            return 1; // the optimizer's private domain has one version and is never imported by a file
+        }
         Long v = model.opsets().get(n.domain());
         return v == null ? -1 : v.intValue();
     }
@@ -247,7 +257,7 @@ public final class OnnxModule extends Module {
         for (OnnxNode n : nodes) {
             int opset = opsetOf(model, n);
             String reason;
-            OnnxOp op = registry.find(n.domain(), n.opType());
+            OnnxOp op = find(registry, n);
             if (opset < 0) {
                 reason = "domain '" + n.domain() + "' is not imported by the model";
             } else if (op == null) {
@@ -266,6 +276,11 @@ public final class OnnxModule extends Module {
         if (!bad.isEmpty()) {
             throw new UnsupportedOpsException(model.source(), new ArrayList<>(bad.values()));
         }
+    }
+
+    /** The op for a node: fused nodes run the optimizer's ops, all others the registry's. */
+    private static OnnxOp find(OpRegistry registry, OnnxNode n) {
+        return GraphOptimizer.isFused(n) ? GraphOptimizer.op(n.opType()) : registry.find(n.domain(), n.opType());
     }
 
     /** Kahn's algorithm over value names; stable (file order among ready nodes). */
