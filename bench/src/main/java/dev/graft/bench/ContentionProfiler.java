@@ -39,6 +39,15 @@ public final class ContentionProfiler implements InternalProfiler {
         start = sample();
     }
 
+    /** Cores other processes used between two {@link #sample()}s; NaN where /proc is missing. */
+    static double otherCores(long[] start, long[] end) {
+        if (start == null || end == null || end[1] <= start[1]) {
+            return Double.NaN;
+        }
+        return Math.max(0, (double) (end[0] - start[0] - (end[2] - start[2])) / (end[1] - start[1])
+                * Runtime.getRuntime().availableProcessors());
+    }
+
     @Override
     public Collection<? extends Result> afterIteration(BenchmarkParams benchmarkParams, IterationParams iterationParams,
                                                        IterationResult result) {
@@ -55,7 +64,7 @@ public final class ContentionProfiler implements InternalProfiler {
     }
 
     /** {busy, total} jiffies of all CPUs and this process's user+system jiffies; null where /proc is missing. */
-    private static long[] sample() {
+    static long[] sample() {
         try {
             String[] cpu = Files.readAllLines(STAT).getFirst().trim().split("\\s+");
             // cpu user nice system idle iowait irq softirq steal guest guest_nice; guest is already in user

@@ -20,8 +20,8 @@ import java.util.Random;
  *   -Dgraft.blas.library=bundled -cp bench/target/benchmarks.jar dev.graft.bench.GemmRatio THREADS SHAPE...
  * </pre>
  * SHAPE is MxKxN (row-major B) or MxKxNt (B stored transposed, N x K: a Linear weight used as W^T).
- * Prints one line per shape: median GFLOP/s of each (and the best window), the median pair ratio and
- * its range. -Dwindow=seconds and -Dpairs=N change the schedule.
+ * Prints one line per shape: median GFLOP/s of each (and the best window), the median pair ratio, its
+ * range, and the CPU other processes used meanwhile (as {@link ContentionProfiler} measures it). -Dwindow=seconds and -Dpairs=N change the schedule.
  */
 public final class GemmRatio {
     private GemmRatio() {
@@ -83,6 +83,7 @@ public final class GemmRatio {
             double[] gj = new double[pairs];
             double[] gb = new double[pairs];
             double[] ratio = new double[pairs];
+            long[] before = ContentionProfiler.sample();
             for (int q = 0; q < pairs; q++) {
                 // alternate which goes first, so neither always follows the other
                 if (q % 2 == 0) {
@@ -94,6 +95,7 @@ public final class GemmRatio {
                 }
                 ratio[q] = gj[q] / gb[q];
             }
+            double other = ContentionProfiler.otherCores(before, ContentionProfiler.sample());
             double[] sj = gj.clone();
             double[] sb = gb.clone();
             double[] sr = ratio.clone();
@@ -101,9 +103,10 @@ public final class GemmRatio {
             Arrays.sort(sb);
             Arrays.sort(sr);
             System.out.println(String.format(Locale.ROOT,
-                    "%-15s threads %d  graft %6.1f (best %6.1f)  openblas %6.1f (best %6.1f) GFLOP/s  ratio %.2f [%.2f..%.2f]",
+                    "%-15s threads %d  graft %6.1f (best %6.1f)  openblas %6.1f (best %6.1f) GFLOP/s  ratio %.2f [%.2f..%.2f]"
+                            + "  other load %.2f cores",
                     args[ai], threads, sj[pairs / 2], sj[pairs - 1], sb[pairs / 2], sb[pairs - 1], sr[pairs / 2], sr[0],
-                    sr[pairs - 1]));
+                    sr[pairs - 1], other));
         }
     }
 }

@@ -62,11 +62,12 @@ final class Sgemm {
      */
     static final int TRANSPOSED_MAX_M = prop("graft.gemm.transposedMaxM", 128);
     /**
-     * Below this many flops (2 m n k) a product stays on the calling thread: about 40 us of work on one
-     * core here, against 1 us to hand a chunk to a spinning pool thread and 20-30 us to wake a parked
-     * one (measured: empty {@code Parallel.forRange(2, ...)}, median 1-8 us, 90th percentile 23-32 us).
+     * Below this many flops (2 m n k) a product stays on the calling thread: about 80 us of work on one
+     * core here. Handing a chunk to a pool thread that is still spinning costs about 1 us, waking a
+     * parked one 20-30 us (empty {@code Parallel.forRange(2, ...)}: median 1-8 us, 90th percentile
+     * 23-32 us), and 128^3 (4 MFLOP) on 2 threads took 53 us against 39 us on one.
      */
-    static final long PARALLEL_MIN_FLOPS = prop("graft.gemm.parallelMinFlops", 1 << 22);
+    static final long PARALLEL_MIN_FLOPS = prop("graft.gemm.parallelMinFlops", 1 << 23);
     /** The cut-off in use: PARALLEL_MIN_FLOPS, lowered by tests so that small products take the parallel paths too. */
     static volatile long parallelMinFlops = PARALLEL_MIN_FLOPS;
 
