@@ -24,7 +24,8 @@ import java.util.Set;
  *       → Mul scale → Add bias (the opset &lt; 17 export of torch.nn.LayerNorm);</li>
  *   <li>{@code Gelu}: x · 0.5 · (1 + Erf(x / √2)) in the two orders exporters write it;</li>
  *   <li>{@code Linear}: MatMul(x, W) with a 2-D initializer W, then Add of a 1-D initializer bias of
- *       W's column count (either operand order).</li>
+ *       W's column count (either operand order), and the GELU after it when that is the sum's only
+ *       reader ({@code activation="gelu"}: bias and GELU in one pass over the product).</li>
  * </ul>
  *
  * <p>A chain is rewritten only when every intermediate value has exactly the consumers the pattern
@@ -336,12 +337,20 @@ public final class GraphOptimizer {
 
         private OnnxNode fusedNode(String opType, List<OnnxNode> chain, List<String> inputs, String output,
                                    Map<String, OnnxAttribute> attrs) {
-            String name = chain.getFirst().label() + ".." + chain.getLast().label();
+            String last = chain.getLast().label();
+            if (isFused(chain.getLast()) && last.contains("..")) {
+                last = last.substring(last.lastIndexOf("..") + 2); // a fused node joining in: its own last node
+            }
+            String name = chain.getFirst().label() + ".." + last;
             return new OnnxNode(name, opType, DOMAIN, List.copyOf(inputs), List.of(output), Map.copyOf(attrs));
         }
 
         private static OnnxAttribute tensorAttr(String name, Tensor t) {
             return new OnnxAttribute(name, OnnxAttribute.Type.TENSOR, 0f, 0L, null, t, null, null, null, null, null);
+        }
+
+        private static OnnxAttribute stringAttr(String name, String v) {
+            return new OnnxAttribute(name, OnnxAttribute.Type.STRING, 0f, 0L, v, null, null, null, null, null, null);
         }
 
         private static OnnxAttribute intAttr(String name, long v) {
@@ -507,6 +516,13 @@ public final class GraphOptimizer {
             if (b == null || b.dim() != 1 || b.size(0) != w.size(1) || b.dtype() != w.dtype() || producer.containsKey(bias)
                     || out(add).isEmpty()) {
                 return null;
+            }
+            // a fused Gelu (from the earlier pass) that is the sum's only reader joins in: bias and GELU in one pass
+            OnnxNode act = sole(out(add));
+            if (act != null && isFused(act) && act.opType().equals("Gelu") && act.inputs().equals(List.of(out(add)))) {
+                List<OnnxNode> chain = List.of(mm, add, act);
+                return new Match(chain, fusedNode("Linear", chain, List.of(mm.inputs().getFirst(), mm.inputs().get(1), bias),
+                        out(act), Map.of("activation", stringAttr("activation", "gelu"))));
             }
             List<OnnxNode> chain = List.of(mm, add);
             return new Match(chain, fusedNode("Linear", chain, List.of(mm.inputs().getFirst(), mm.inputs().get(1), bias),

@@ -1,6 +1,8 @@
 package dev.graft.onnx.fusion;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -66,5 +68,81 @@ final class FusedKernels {
                 dst[o + i] = (src[o + i] - mean) / sd * g[i] + b[i];
             }
         }
+    }
+
+    private static final VectorSpecies<Integer> SI = IntVector.SPECIES_PREFERRED;
+    private static final float INV_SQRT2 = (float) (1 / Math.sqrt(2));
+    private static final float TWO_OVER_SQRT_PI = (float) (2 / Math.sqrt(Math.PI));
+
+    /**
+     * out[r, j] = gelu(x[r, j] + bias[j]) with the same erf as Graft's {@code Tensor.gelu()} kernel
+     * (Taylor series below |z| = 0.5, Abramowitz-Stegun 7.1.26 above), so the fused result differs
+     * from the chain's only in rounding. {@code out} may be {@code x}; a null bias adds nothing.
+     */
+    static void biasGelu(float[] x, float[] bias, float[] out) {
+        if (bias == null) {
+            geluRow(x, 0, null, out, x.length);
+            return;
+        }
+        for (int o = 0; o < x.length; o += bias.length) {
+            geluRow(x, o, bias, out, bias.length);
+        }
+    }
+
+    private static void geluRow(float[] x, int o, float[] bias, float[] out, int n) {
+        int bound = S.loopBound(n);
+        int j = 0;
+        for (; j < bound; j += S.length()) {
+            FloatVector v = FloatVector.fromArray(S, x, o + j);
+            if (bias != null) {
+                v = v.add(FloatVector.fromArray(S, bias, j));
+            }
+            v.mul(0.5f).mul(erf(v.mul(INV_SQRT2)).add(1f)).intoArray(out, o + j);
+        }
+        for (; j < n; j++) {
+            float v = bias == null ? x[o + j] : x[o + j] + bias[j];
+            out[o + j] = (float) (0.5 * v * (1 + dev.graft.tensor.spi.Erf.erf(v * INV_SQRT2)));
+        }
+    }
+
+    private static FloatVector erf(FloatVector x) {
+        FloatVector ax = x.abs();
+        FloatVector one = FloatVector.broadcast(S, 1f);
+        FloatVector t = one.div(ax.fma(FloatVector.broadcast(S, 0.3275911f), one));
+        FloatVector poly = t.mul(1.061405429f).add(-1.453152027f)
+                .mul(t).add(1.421413741f)
+                .mul(t).add(-0.284496736f)
+                .mul(t).add(0.254829592f)
+                .mul(t);
+        FloatVector far = one.sub(poly.mul(exp(ax.mul(ax).neg())));
+        far = far.blend(far.neg(), x.compare(VectorOperators.LT, 0f));
+        FloatVector x2 = x.mul(x);
+        FloatVector near = x2.mul(-1f / 1320f).add(1f / 216f)
+                .mul(x2).add(-1f / 42f)
+                .mul(x2).add(1f / 10f)
+                .mul(x2).add(-1f / 3f)
+                .mul(x2).add(1f)
+                .mul(x).mul(TWO_OVER_SQRT_PI);
+        VectorMask<Float> small = ax.compare(VectorOperators.LT, 0.5f);
+        return far.blend(near, small);
+    }
+
+    /** e^x for x &lt;= 0 (erf's only use): Cody-Waite reduction by ln 2 and a degree-7 polynomial; underflows to 0. */
+    private static FloatVector exp(FloatVector x) {
+        FloatVector xc = x.max(-87f);
+        FloatVector tt = xc.mul(1.44269504088896341f).sub(0.5f);
+        IntVector n = (IntVector) tt.convertShape(VectorOperators.F2I, SI, 0);
+        FloatVector nf = (FloatVector) n.convertShape(VectorOperators.I2F, S, 0);
+        FloatVector r = nf.fma(FloatVector.broadcast(S, -0.693359375f), xc);
+        r = nf.fma(FloatVector.broadcast(S, 2.12194440e-4f), r);
+        FloatVector p = r.fma(FloatVector.broadcast(S, 1f / 5040f), FloatVector.broadcast(S, 1f / 720f));
+        p = p.fma(r, FloatVector.broadcast(S, 1f / 120f));
+        p = p.fma(r, FloatVector.broadcast(S, 1f / 24f));
+        p = p.fma(r, FloatVector.broadcast(S, 1f / 6f));
+        p = p.fma(r, FloatVector.broadcast(S, 0.5f));
+        p = p.fma(r, FloatVector.broadcast(S, 1f));
+        p = p.fma(r, FloatVector.broadcast(S, 1f));
+        FloatVector scale = n.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+        return p.mul(scale);
     }
 }

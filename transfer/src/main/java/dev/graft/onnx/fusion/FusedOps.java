@@ -155,7 +155,14 @@ public final class FusedOps {
     static Tensor[] gelu(OpContext ctx) {
         Tensor x = ctx.input(0);
         requireFloat(ctx, x);
-        Tensor y = x.gelu();
+        Tensor y;
+        if (VECTOR && !recording(x) && x.dtype() == DType.FLOAT32 && x.numel() > 0) {
+            Tensor src = dense(x) ? x : x.contiguous();
+            y = Tensor.empty(DType.FLOAT32, x.shape());
+            FusedKernels.biasGelu(data(dense(src) ? src : src.clone()), null, data(y));
+        } else {
+            y = x.gelu();
+        }
         if (y.dim() < ctx.attrInt("min_rank", 0)) {
             y = y.reshape(1);
         }
@@ -164,7 +171,7 @@ public final class FusedOps {
 
     // ------------------------------------------------------------------ Linear
 
-    /** x @ W + b for W [K, N] and b [N]; without a graph to record, the bias is added into the product's fresh buffer. */
+    /** x @ W + b for W [K, N] and b [N], then GELU when {@code activation="gelu"}; without a graph to record, the bias is added into the product's fresh buffer. */
     static Tensor[] linear(OpContext ctx) {
         Tensor x = ctx.input(0);
         Tensor w = ctx.input(1);
@@ -173,8 +180,10 @@ public final class FusedOps {
         if (w.dim() != 2 || b.dim() != 1 || b.size(0) != w.size(1)) {
             throw ctx.error("expects a 2-D weight and a 1-D bias of its column count");
         }
+        boolean gelu = "gelu".equals(ctx.attrString("activation", ""));
         if (recording(x, w, b)) {
-            return one(x.matmul(w).add(b));
+            Tensor y = x.matmul(w).add(b);
+            return one(gelu ? y.gelu() : y);
         }
         Tensor y = x.matmul(w);
         int n = b.size(0);
@@ -182,8 +191,15 @@ public final class FusedOps {
             float[] dst = data(y);
             float[] bb = data(b);
             if (VECTOR) {
-                FusedKernels.addRowBias(dst, bb);
+                if (gelu) {
+                    FusedKernels.biasGelu(dst, bb, dst);
+                } else {
+                    FusedKernels.addRowBias(dst, bb);
+                }
                 return one(y);
+            }
+            if (gelu) {
+                return one(y.add(b).gelu());
             }
             for (int o = 0; o < dst.length; o += n) {
                 for (int j = 0; j < n; j++) {
@@ -192,6 +208,7 @@ public final class FusedOps {
             }
             return one(y);
         }
-        return one(y.add(b));
+        y = y.add(b);
+        return one(gelu ? y.gelu() : y);
     }
 }
