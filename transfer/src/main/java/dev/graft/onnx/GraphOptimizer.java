@@ -25,7 +25,9 @@ import java.util.Set;
  *   <li>{@code Gelu}: x · 0.5 · (1 + Erf(x / √2)) in the two orders exporters write it;</li>
  *   <li>{@code Linear}: MatMul(x, W) with a 2-D initializer W, then Add of a 1-D initializer bias of
  *       W's column count (either operand order), and the GELU after it when that is the sum's only
- *       reader ({@code activation="gelu"}: bias and GELU in one pass over the product).</li>
+ *       reader ({@code activation="gelu"}: bias and GELU in one pass over the product);</li>
+ *   <li>{@code Attention}: MatMul(q, k) → Div or Mul by a constant → Add mask (optional, either order)
+ *       → Softmax → MatMul(·, v), the softmax keeping its opset's axis semantics.</li>
  * </ul>
  *
  * <p>A chain is rewritten only when every intermediate value has exactly the consumers the pattern
@@ -69,15 +71,25 @@ public final class GraphOptimizer {
         return DOMAIN.equals(n.domain());
     }
 
-    /** The graph with every recognised chain fused (the same object when nothing matched). */
+    /**
+     * The graph with every recognised chain fused (the same object when nothing matched), for a file
+     * whose default-domain opset is unknown: Softmax chains are then fused only with axis -1, where
+     * every opset agrees.
+     */
     public static OnnxGraph optimize(OnnxGraph g) {
+        return optimize(g, -1);
+    }
+
+    /** As {@link #optimize(OnnxGraph)} for a file importing the default domain at {@code opset} (Softmax semantics). */
+    public static OnnxGraph optimize(OnnxGraph g, int opset) {
         if (quantizesActivations(g)) {
             return g;
         }
-        Rewriter r = new Rewriter(g);
+        Rewriter r = new Rewriter(g, opset);
         r.pass(r::layerNorm);
         r.pass(r::gelu);
         r.pass(r::linear);
+        r.pass(r::attention);
         r.dropDeadConstants();
         if (!r.changed) {
             return g;
@@ -127,6 +139,7 @@ public final class GraphOptimizer {
 
     private static final class Rewriter {
         private final OnnxGraph g;
+        private final int opset;
         private List<OnnxNode> nodes;
         private final Map<String, OnnxNode> producer = new HashMap<>();
         /** Every reading of a value: one entry per node input slot (and per subgraph that mentions it). */
@@ -134,8 +147,9 @@ public final class GraphOptimizer {
         private final Set<String> graphOutputs = new HashSet<>();
         boolean changed;
 
-        Rewriter(OnnxGraph g) {
+        Rewriter(OnnxGraph g, int opset) {
             this.g = g;
+            this.opset = opset;
             this.nodes = new ArrayList<>(g.nodes());
             for (OnnxValueInfo v : g.outputs()) {
                 graphOutputs.add(v.name());
@@ -527,6 +541,78 @@ public final class GraphOptimizer {
             List<OnnxNode> chain = List.of(mm, add);
             return new Match(chain, fusedNode("Linear", chain, List.of(mm.inputs().getFirst(), mm.inputs().get(1), bias),
                     out(add), Map.of()));
+        }
+    
+        /** softmax(MatMul(q, k) / c [+ mask]) @ v, the scale a Div or Mul by a scalar Constant. */
+        Match attention(OnnxNode sm) {
+            if (!isOp(sm, "Softmax") || sm.inputs().size() != 1 || out(sm).isEmpty()) {
+                return null;
+            }
+            OnnxAttribute axisAttr = sm.attributes().get("axis");
+            if (axisAttr != null && axisAttr.type() != OnnxAttribute.Type.INT) {
+                return null;
+            }
+            int ops = opset;
+            if (ops < 0) {
+                // unknown opset: only axis -1 means the same in every version
+                if (axisAttr == null || axisAttr.i() != -1) {
+                    return null;
+                }
+                ops = 13;
+            }
+            long axis = axisAttr != null ? axisAttr.i() : ops >= 13 ? -1 : 1;
+            OnnxNode pre = producer.get(sm.inputs().getFirst());
+            if (pre == null || sole(out(pre)) != sm) {
+                return null;
+            }
+            OnnxNode add = null;
+            OnnxNode scaleNode = null;
+            String mask = "";
+            if (isOp(pre, "Add") && pre.inputs().size() == 2) {
+                for (int i = 0; i < 2; i++) {
+                    OnnxNode p = producer.get(pre.inputs().get(i));
+                    if ((isOp(p, "Div") || isOp(p, "Mul")) && sole(out(p)) == pre && !pre.inputs().get(1 - i).isEmpty()) {
+                        add = pre;
+                        scaleNode = p;
+                        mask = pre.inputs().get(1 - i);
+                        break;
+                    }
+                }
+            } else if (isOp(pre, "Div") || isOp(pre, "Mul")) {
+                scaleNode = pre;
+            }
+            if (scaleNode == null || scaleNode.inputs().size() != 2) {
+                return null;
+            }
+            OnnxNode mm1 = null;
+            Tensor c = null;
+            for (int i = 0; i < 2 && mm1 == null; i++) {
+                if (i == 1 && isOp(scaleNode, "Div")) {
+                    break; // only the divisor may be the constant
+                }
+                OnnxNode p = producer.get(scaleNode.inputs().get(i));
+                Tensor k = floatScalar(scaleNode.inputs().get(1 - i));
+                if (isOp(p, "MatMul") && k != null && sole(out(p)) == scaleNode && p.inputs().size() == 2) {
+                    mm1 = p;
+                    c = k;
+                }
+            }
+            if (mm1 == null || c.dim() != 0 || mm1.inputs().stream().anyMatch(String::isEmpty)) {
+                return null; // a rank-1 scale could change a rank; keep to the plain case
+            }
+            OnnxNode mm2 = sole(out(sm));
+            if (!isOp(mm2, "MatMul") || mm2.inputs().size() != 2 || !mm2.inputs().getFirst().equals(out(sm))
+                    || mm2.inputs().get(1).isEmpty() || mm2.inputs().get(1).equals(out(sm)) || out(mm2).isEmpty()) {
+                return null;
+            }
+            List<OnnxNode> chain = add == null ? List.of(mm1, scaleNode, sm, mm2) : List.of(mm1, scaleNode, add, sm, mm2);
+            Map<String, OnnxAttribute> attrs = Map.of(
+                    "scale", tensorAttr("scale", c),
+                    "scale_op", stringAttr("scale_op", scaleNode.opType()),
+                    "axis", intAttr("axis", axis),
+                    "opset", intAttr("opset", ops));
+            return new Match(chain, fusedNode("Attention", chain,
+                    List.of(mm1.inputs().get(0), mm1.inputs().get(1), mask, mm2.inputs().get(1)), out(mm2), attrs));
         }
     }
 }

@@ -46,9 +46,9 @@ public final class OnnxModule extends Module {
 
     private OnnxModule(OnnxModel model, OpRegistry registry, boolean optimize) {
         this.model = model;
-        // load-time fusions (LayerNorm, GELU, MatMul+bias chains → one node each, see GraphOptimizer);
+        // load-time fusions (LayerNorm, GELU, MatMul+bias, attention chains → one node each, see GraphOptimizer);
         // initializers, inputs and outputs are unchanged, only the node list differs
-        OnnxGraph g = optimize ? GraphOptimizer.optimize(model.graph()) : model.graph();
+        OnnxGraph g = optimize ? GraphOptimizer.optimize(model.graph(), model.opset()) : model.graph();
         this.feedInputs = g.feedInputs();
         List<OnnxNode> order = topologicalOrder(model.source(), g);
         checkSupported(model, order, registry);

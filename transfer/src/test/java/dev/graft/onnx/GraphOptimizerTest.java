@@ -129,6 +129,7 @@ class GraphOptimizerTest {
         return GraphOptimizer.fusedCounts(GraphOptimizer.optimize(parse(model).graph()));
     }
 
+    /** Max |a - b|; NaN must be NaN in both (an all -inf softmax column is NaN fused and unfused). */
     private static float maxDiff(Tensor a, Tensor b) {
         assertEquals(List.of(a.shape().length), List.of(b.shape().length));
         float[] x = a.toFloatArray();
@@ -136,7 +137,12 @@ class GraphOptimizerTest {
         assertEquals(x.length, y.length);
         float m = 0;
         for (int i = 0; i < x.length; i++) {
-            m = Math.max(m, Math.abs(x[i] - y[i]));
+            if (Float.isNaN(x[i]) != Float.isNaN(y[i])) {
+                return Float.POSITIVE_INFINITY;
+            }
+            if (!Float.isNaN(x[i])) {
+                m = Math.max(m, Math.abs(x[i] - y[i]));
+            }
         }
         return m;
     }
@@ -273,6 +279,70 @@ class GraphOptimizerTest {
         assertSame(plain, GraphOptimizer.optimize(plain));
     }
 
+    // ------------------------------------------------------------------ attention
+
+    /** softmax(q @ k / 4 + mask) @ v on q [2, 3, 5, 4], k [2, 3, 4, 5], mask [2, 1, 1, 5], v [2, 3, 5, 4]. */
+    private static byte[] attentionModel(int opset, long axis, boolean scoresAreOutput) {
+        ProtoWriter g = new ProtoWriter()
+                .message(1, node("att/MatMul", "MatMul", new String[] {"q", "k"}, "s"))
+                .message(1, constNode("c", 4f))
+                .message(1, node("att/Div", "Div", new String[] {"s", "c"}, "sd"))
+                .message(1, node("att/Add", "Add", new String[] {"mask", "sd"}, "sm"))
+                .message(1, node("att/Softmax", "Softmax", new String[] {"sm"}, "p", ProtoWriter.intAttr("axis", axis)))
+                .message(1, node("att/MatMul_1", "MatMul", new String[] {"p", "v"}, "y"))
+                .message(11, ProtoWriter.valueInfo("q", 1, 2, 3, 5, 4))
+                .message(11, ProtoWriter.valueInfo("k", 1, 2, 3, 4, 5))
+                .message(11, ProtoWriter.valueInfo("mask", 1, 2, 1, 1, 5))
+                .message(11, ProtoWriter.valueInfo("v", 1, 2, 3, 5, 4))
+                .message(12, ProtoWriter.valueInfo("y", 1, 2, 3, 5, 4));
+        if (scoresAreOutput) {
+            g.message(12, ProtoWriter.valueInfo("sd", 1, 2, 3, 5, 5));
+        }
+        return ProtoWriter.model(opset, g);
+    }
+
+    private static Map<String, Tensor> attentionFeeds(boolean grad) {
+        Random r = new Random(9);
+        float[] m = new float[10];
+        m[4] = -10000f; // padding
+        m[8] = Float.NEGATIVE_INFINITY;
+        m[9] = -10000f;
+        return Map.of("q", Tensor.fromArray(values(r, 120, 1.0), 2, 3, 5, 4).requiresGrad(grad),
+                "k", Tensor.fromArray(values(r, 120, 1.0), 2, 3, 4, 5).requiresGrad(grad),
+                "mask", Tensor.fromArray(m, 2, 1, 1, 5),
+                "v", Tensor.fromArray(values(r, 120, 1.0), 2, 3, 5, 4).requiresGrad(grad));
+    }
+
+    @Test
+    void attentionFusesAndKeepsValuesAndGradients() {
+        for (int[] c : new int[][] {{11, 3}, {13, -1}, {11, 1}, {13, 2}}) {
+            // (11, 1) and (13, 2) are not the last axis: fused, computed by the composed path
+            byte[] bytes = attentionModel(c[0], c[1], false);
+            OnnxModel model = parse(bytes);
+            assertEquals(Map.of("Attention", 1), GraphOptimizer.fusedCounts(GraphOptimizer.optimize(model.graph(), model.opset())));
+            OnnxModule f = OnnxModule.of(parse(bytes), OpRegistry.standard(), true);
+            OnnxModule u = OnnxModule.of(parse(bytes), OpRegistry.standard(), false);
+            Map<String, Tensor> feeds = attentionFeeds(false);
+            float d = maxDiff(f.infer(feeds).get("y"), u.infer(feeds).get("y"));
+            assertTrue(d <= 1e-6f, "opset " + c[0] + " axis " + c[1] + ": " + d);
+            List<Tensor> gradients = new ArrayList<>();
+            for (OnnxModule m : List.of(f, u)) {
+                Map<String, Tensor> in = attentionFeeds(true);
+                m.run(in).get("y").sum().backward();
+                for (String k : List.of("q", "k", "v")) {
+                    gradients.add(in.get(k).grad());
+                }
+            }
+            for (int i = 0; i < 3; i++) {
+                assertTrue(maxDiff(gradients.get(i), gradients.get(i + 3)) <= 1e-6f, "gradient " + i);
+            }
+        }
+        // the scaled scores are also a graph output: left alone; unknown opset with axis 3: left alone
+        OnnxModel seen = parse(attentionModel(11, 3, true));
+        assertEquals(Map.of(), GraphOptimizer.fusedCounts(GraphOptimizer.optimize(seen.graph(), seen.opset())));
+        assertEquals(Map.of(), GraphOptimizer.fusedCounts(GraphOptimizer.optimize(parse(attentionModel(11, 3, false)).graph())));
+    }
+
     // ------------------------------------------------------------------ MiniLM
 
     private static OnnxModel miniLm() throws IOException {
@@ -297,7 +367,9 @@ class GraphOptimizerTest {
     void miniLmFusedMatchesUnfused() throws IOException {
         OnnxModel model = miniLm();
         OnnxGraph opt = GraphOptimizer.optimize(model.graph());
-        assertEquals(Map.of("LayerNorm", 13, "Linear", 36), GraphOptimizer.fusedCounts(opt));
+        assertEquals(Map.of("LayerNorm", 13, "Linear", 36), GraphOptimizer.fusedCounts(opt)); // opset unknown: no Attention
+        assertEquals(Map.of("LayerNorm", 13, "Linear", 36, "Attention", 6),
+                GraphOptimizer.fusedCounts(GraphOptimizer.optimize(model.graph(), model.opset())));
         assertEquals(6, opt.nodes().stream().filter(n -> n.attributes().containsKey("activation")).count()); // intermediate.dense + GELU
         OnnxModule f = OnnxModule.of(model, OpRegistry.standard(), true);
         OnnxModule u = OnnxModule.of(model, OpRegistry.standard(), false);

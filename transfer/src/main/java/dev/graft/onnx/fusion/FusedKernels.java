@@ -127,7 +127,7 @@ final class FusedKernels {
         return far.blend(near, small);
     }
 
-    /** e^x for x &lt;= 0 (erf's only use): Cody-Waite reduction by ln 2 and a degree-7 polynomial; underflows to 0. */
+    /** e^x for x &lt;= 0 (erf's and softmax's only use): Cody-Waite reduction by ln 2 and a degree-7 polynomial; underflows to 0. */
     private static FloatVector exp(FloatVector x) {
         FloatVector xc = x.max(-87f);
         FloatVector tt = xc.mul(1.44269504088896341f).sub(0.5f);
@@ -143,6 +143,70 @@ final class FusedKernels {
         p = p.fma(r, FloatVector.broadcast(S, 1f));
         p = p.fma(r, FloatVector.broadcast(S, 1f));
         FloatVector scale = n.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
-        return p.mul(scale);
+        // below -87 (and -inf) the result is 0, as Graft's exp kernel gives there
+        return p.mul(scale).blend(FloatVector.zero(S), x.compare(VectorOperators.LT, -87f));
+    }
+
+    /**
+     * Attention scores to probabilities, in place, row by row (rows of width {@code n}): s = s / c (or
+     * s * c when {@code multiply}) + mask, then softmax over the row. {@code maskOffsets[r]} is row r's
+     * start in {@code mask} (null: no mask), read with stride {@code maskStride} (0 broadcasts one value).
+     */
+    static void scaleMaskSoftmax(float[] s, int n, float c, boolean multiply, float[] mask, int[] maskOffsets, int maskStride) {
+        FloatVector cv = FloatVector.broadcast(S, c);
+        int bound = S.loopBound(n);
+        for (int r = 0, o = 0; o < s.length; r++, o += n) {
+            int mo = mask == null ? 0 : maskOffsets[r];
+            // scale, mask and the row maximum
+            FloatVector mx = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+            int j = 0;
+            if (mask == null || maskStride == 1) {
+                for (; j < bound; j += S.length()) {
+                    FloatVector v = FloatVector.fromArray(S, s, o + j);
+                    v = multiply ? v.mul(cv) : v.div(cv);
+                    if (mask != null) {
+                        v = v.add(FloatVector.fromArray(S, mask, mo + j));
+                    }
+                    v.intoArray(s, o + j);
+                    mx = mx.max(v);
+                }
+            }
+            float max = mx.reduceLanes(VectorOperators.MAX);
+            for (; j < n; j++) {
+                float v = multiply ? s[o + j] * c : s[o + j] / c;
+                if (mask != null) {
+                    v += mask[mo + j * maskStride];
+                }
+                s[o + j] = v;
+                max = Math.max(max, v);
+            }
+            if (max == Float.NEGATIVE_INFINITY || Float.isNaN(max)) {
+                // all -inf (or NaN) rows: the unfused softmax gives NaN; keep that
+                for (j = 0; j < n; j++) {
+                    s[o + j] = Float.NaN;
+                }
+                continue;
+            }
+            FloatVector m = FloatVector.broadcast(S, max);
+            FloatVector acc = FloatVector.zero(S);
+            for (j = 0; j < bound; j += S.length()) {
+                FloatVector e = exp(FloatVector.fromArray(S, s, o + j).sub(m));
+                e.intoArray(s, o + j);
+                acc = acc.add(e);
+            }
+            float sum = acc.reduceLanes(VectorOperators.ADD);
+            for (; j < n; j++) {
+                float e = (float) Math.exp(s[o + j] - max);
+                s[o + j] = e;
+                sum += e;
+            }
+            FloatVector sv = FloatVector.broadcast(S, sum);
+            for (j = 0; j < bound; j += S.length()) {
+                FloatVector.fromArray(S, s, o + j).div(sv).intoArray(s, o + j);
+            }
+            for (; j < n; j++) {
+                s[o + j] /= sum;
+            }
+        }
     }
 }

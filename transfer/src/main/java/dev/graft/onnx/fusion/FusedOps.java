@@ -22,7 +22,8 @@ public final class FusedOps {
     private static final Map<String, OnnxOp> OPS = Map.of(
             "LayerNorm", FusedOps::layerNorm,
             "Gelu", FusedOps::gelu,
-            "Linear", FusedOps::linear);
+            "Linear", FusedOps::linear,
+            "Attention", FusedOps::attention);
 
     /** Whether the Vector API loops of {@link FusedKernels} can be used (the module is optional at run time). */
     private static final boolean VECTOR = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
@@ -210,5 +211,101 @@ public final class FusedOps {
         }
         y = y.add(b);
         return one(gelu ? y.gelu() : y);
+    }
+
+    // ------------------------------------------------------------------ attention
+
+    /**
+     * softmax(q @ k / c + mask) @ v (or * c when {@code scale_op="Mul"}), the softmax with the ONNX
+     * semantics of the file's opset ({@code axis}; before opset 13 the trailing dims from {@code axis}
+     * on are flattened). Without a graph to record and with the softmax over the last axis, the
+     * scaling, the mask and the softmax are one in-place pass over the fresh score buffer.
+     */
+    static Tensor[] attention(OpContext ctx) {
+        Tensor q = ctx.input(0);
+        Tensor k = ctx.input(1);
+        Tensor mask = ctx.optionalInput(2);
+        Tensor v = ctx.input(3);
+        OnnxAttribute scaleAttr = ctx.attr("scale");
+        if (scaleAttr == null || scaleAttr.t() == null) {
+            throw ctx.error("attribute 'scale' (a tensor) is required");
+        }
+        Tensor c = scaleAttr.t();
+        boolean multiply = "Mul".equals(ctx.attrString("scale_op", "Div"));
+        int opset = (int) ctx.attrInt("opset", 13);
+        long axisAttr = ctx.attrInt("axis", opset >= 13 ? -1 : 1);
+        requireFloat(ctx, q, k, v);
+        Tensor s = q.matmul(k);
+        int rank = s.dim();
+        int axis = (int) (axisAttr < 0 ? axisAttr + rank : axisAttr);
+        if (axis < 0 || axis >= rank) {
+            throw ctx.error("softmax axis " + axisAttr + " is out of range for scores of rank " + rank);
+        }
+        boolean lastAxis = axis == rank - 1;
+        if (VECTOR && lastAxis && !recording(q, k, mask, v) && dense(s) && c.dtype() == DType.FLOAT32 && s.numel() > 0
+                && (mask == null || mask.dtype() == DType.FLOAT32 && mask.dim() <= rank)) {
+            int n = s.size(-1);
+            int rows = (int) (s.numel() / n);
+            float[] maskData = null;
+            int[] offsets = null;
+            int stride = 0;
+            if (mask != null) {
+                Tensor mb;
+                try {
+                    mb = mask.broadcastTo(s.shape());
+                } catch (RuntimeException e) {
+                    mb = null; // not broadcastable: the composed path reports it
+                }
+                if (mb != null) {
+                    maskData = (float[]) mb.storage().array();
+                    offsets = rowOffsets(mb, rows);
+                    stride = mb.strides()[rank - 1];
+                }
+            }
+            if (mask == null || maskData != null) {
+                FusedKernels.scaleMaskSoftmax(data(s), n, (float) c.item(), multiply, maskData, offsets, stride);
+                return one(s.matmul(v));
+            }
+        }
+        Tensor z = multiply ? s.mul(c) : s.div(c);
+        if (mask != null) {
+            z = z.add(mask);
+        }
+        Tensor p;
+        if (lastAxis || opset >= 13) {
+            p = z.softmax(axis);
+        } else {
+            // opset < 13: softmax over the trailing dims from axis on, flattened
+            int[] shape = z.shape();
+            int inner = 1;
+            for (int i = axis; i < rank; i++) {
+                inner *= shape[i];
+            }
+            p = z.reshape((int) (z.numel() / Math.max(inner, 1)), inner).softmax(1).reshape(shape);
+        }
+        return one(p.matmul(v));
+    }
+
+    /** The storage offset of each row (last-axis run) of a strided view, rows in row-major order. */
+    private static int[] rowOffsets(Tensor t, int rows) {
+        int[] shape = t.shape();
+        int[] strides = t.strides();
+        int lead = shape.length - 1;
+        int[] idx = new int[lead];
+        int[] out = new int[rows];
+        int off = t.offset();
+        for (int r = 0; r < rows; r++) {
+            out[r] = off;
+            for (int d = lead - 1; d >= 0; d--) {
+                idx[d]++;
+                off += strides[d];
+                if (idx[d] < shape[d]) {
+                    break;
+                }
+                off -= strides[d] * shape[d];
+                idx[d] = 0;
+            }
+        }
+        return out;
     }
 }
