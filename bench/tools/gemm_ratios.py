@@ -6,7 +6,7 @@ import sys
 rows = {}
 for r in json.load(open(sys.argv[1])):
     p = r["params"]
-    m, k, n = (int(x) for x in p["shape"].split("x"))
+    m, k, n = (int(x) for x in p["shape"].rstrip("t").split("x"))
     us = r["primaryMetric"]["score"]
     err = r["primaryMetric"]["scoreError"]
     other = r.get("secondaryMetrics", {}).get("other-cpu", {}).get("score", float("nan"))

@@ -49,8 +49,12 @@ final class Sgemm {
             clamp(Math.min(CpuCaches.l3() / 4, 4 << 20) / (KC * Float.BYTES), 4 * NR, 1 << 16) / NR * NR);
     /** Up to this many rows, B with unit-stride rows is read in place rather than packed. */
     static final int DIRECT_B_MAX_M = prop("graft.gemm.directBMaxM", 4 * MR);
-    /** Up to this many columns, A is read in place rather than packed. */
-    static final int DIRECT_A_MAX_N = prop("graft.gemm.directAMaxN", 4 * NR);
+    /**
+     * Up to this many columns, A is read in place rather than packed (broadcasts from MR rows). Measured
+     * on 1 thread: 256^3 102 -> 111 GFLOP/s and 200^3 92 -> 102 with A in place; at 1024^3 in place was
+     * slower (rows 4 KiB apart share L1 sets), hence the limit.
+     */
+    static final int DIRECT_A_MAX_N = prop("graft.gemm.directAMaxN", 8 * NR);
     /** Up to this many columns, C is computed as dot products along K (GEMV-like: K x 1 vectors, a few outputs). */
     static final int DOT_MAX_N = prop("graft.gemm.dotMaxN", 8);
     /** Up to this many rows, a product with a transposed B (x W^T) is computed as dot products (GEMV-like). */
