@@ -11,7 +11,7 @@ each tile shape is spelled out in full; this script is the one place that spelli
 # (rows, vectors, A layout): "packed" reads A at pa + p*ROWS + r (constant offsets, one pointer);
 # "direct" reads A(r, p) at a[pa + r*ars + p*acs] for any strides, rows past mr clamped to the last.
 SHAPES = [(8, 2, "packed"), (8, 2, "direct"), (8, 1, "packed"), (8, 1, "direct"), (4, 2, "direct"), (2, 4, "direct"),
-          (1, 4, "direct")]
+          (1, 4, "direct"), (1, 8, "direct")]
 
 
 def kernel(R, V, layout):

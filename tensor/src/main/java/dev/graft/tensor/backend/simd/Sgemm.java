@@ -22,7 +22,7 @@ import jdk.incubator.vector.VectorSpecies;
  *       for 16 tokens x 384 x 1536 packing B would cost as much as the product;</li>
  *   <li>A is read in place (broadcasts from MR rows) when few B panels reuse it (n <= {@link #DIRECT_A_MAX_N}).</li>
  * </ul>
- * Fewer than MR rows take the skinny path: 4-, 2- and 1-row kernels that are 2 or 4 vectors wide,
+ * Fewer than MR rows take the skinny path: 4-, 2- and 1-row kernels that are 2, 4 or 8 vectors wide,
  * over the whole K at once, so a batch-1 row (GEMV) does not pay for eight.
  *
  * <p>Parallel over a static grid of blocks of C, one per thread, split along the larger of M and N;
@@ -55,6 +55,8 @@ final class Sgemm {
      * slower (rows 4 KiB apart share L1 sets), hence the limit.
      */
     static final int DIRECT_A_MAX_N = prop("graft.gemm.directAMaxN", 8 * NR);
+    /** Column strip of the skinny path (M < MR): the width of its widest kernel, 1 row x 8 vectors. */
+    static final int SKINNY_W = 8 * VL;
     /** Up to this many columns, C is computed as dot products along K (GEMV-like: K x 1 vectors, a few outputs). */
     static final int DOT_MAX_N = prop("graft.gemm.dotMaxN", 8);
     /** Up to this many rows, a product with a transposed B (x W^T) is computed as dot products (GEMV-like). */
@@ -144,16 +146,16 @@ final class Sgemm {
             return;
         }
         if (m < MR) {
-            // skinny: split columns between threads in whole 64-column strips
-            int strips = (n + 2 * NR - 1) / (2 * NR);
+            // skinny: split columns between threads in whole strips
+            int strips = (n + SKINNY_W - 1) / SKINNY_W;
             int tasks = par ? Math.min(Parallel.threads(), strips) : 1;
             if (tasks <= 1) {
                 skinny(m, 0, n, k, alpha, a, ao, ars, acs, b, bo, brs, bcs, beta, c, co, ldc);
             } else {
                 Parallel.forRange(tasks, 1, (from, to) -> {
                     for (int t = from; t < to; t++) {
-                        int j0 = (int) ((long) strips * t / tasks) * 2 * NR;
-                        int j1 = Math.min(n, (int) ((long) strips * (t + 1) / tasks) * 2 * NR);
+                        int j0 = (int) ((long) strips * t / tasks) * SKINNY_W;
+                        int j1 = Math.min(n, (int) ((long) strips * (t + 1) / tasks) * SKINNY_W);
                         skinny(m, j0, j1, k, alpha, a, ao, ars, acs, b, bo, brs, bcs, beta, c, co, ldc);
                     }
                 });
@@ -428,13 +430,13 @@ final class Sgemm {
 
     /**
      * Fewer than MR rows, columns [j0, j1): A read in place, B in place when its rows are unit-stride
-     * (else packed a strip at a time), the whole K in one pass per strip of 2 * NR columns.
+     * (else packed a strip at a time), the whole K in one pass per strip of SKINNY_W columns.
      */
     private static void skinny(int m, int j0, int j1, int k, float alpha, float[] a, int ao, int ars, int acs, float[] b,
                                int bo, int brs, int bcs, float beta, float[] c, int co, int ldc) {
-        int w = 2 * NR;
+        int w = SKINNY_W;
         float[] bp = null;
-        float[] tile = buffer(2, 4 * w);
+        float[] tile = buffer(2, w);
         for (int jr = j0; jr < j1; jr += w) {
             int nr = Math.min(w, j1 - jr);
             float[] bArr = b;
@@ -451,20 +453,20 @@ final class Sgemm {
             }
             int i = 0;
             for (; i + 4 <= m; i += 4) {
-                // two 4 x 2-vector tiles side by side cover the 4-vector strip
-                SgemmKernels.direct4x2(k, a, ao + i * ars, ars, acs, bArr, bOff, bStride, c, co + i * ldc + jr, ldc, 4,
-                        Math.min(NR, nr), alpha, beta, tile, false);
-                if (nr > NR) {
-                    SgemmKernels.direct4x2(k, a, ao + i * ars, ars, acs, bArr, bOff + NR, bStride, c, co + i * ldc + jr + NR,
-                            ldc, 4, nr - NR, alpha, beta, tile, false);
+                for (int q = 0; q < nr; q += NR) {
+                    SgemmKernels.direct4x2(k, a, ao + i * ars, ars, acs, bArr, bOff + q, bStride, c, co + i * ldc + jr + q, ldc,
+                            4, Math.min(NR, nr - q), alpha, beta, tile, false);
                 }
             }
             for (; i + 2 <= m; i += 2) {
-                SgemmKernels.direct2x4(k, a, ao + i * ars, ars, acs, bArr, bOff, bStride, c, co + i * ldc + jr, ldc, 2, nr,
-                        alpha, beta, tile, false);
+                for (int q = 0; q < nr; q += 2 * NR) {
+                    SgemmKernels.direct2x4(k, a, ao + i * ars, ars, acs, bArr, bOff + q, bStride, c, co + i * ldc + jr + q, ldc,
+                            2, Math.min(2 * NR, nr - q), alpha, beta, tile, false);
+                }
             }
             if (i < m) {
-                SgemmKernels.direct1x4(k, a, ao + i * ars, ars, acs, bArr, bOff, bStride, c, co + i * ldc + jr, ldc, 1, nr,
+                // one row (batch-1 vector times matrix): eight vectors wide, eight loads of B in flight per step
+                SgemmKernels.direct1x8(k, a, ao + i * ars, ars, acs, bArr, bOff, bStride, c, co + i * ldc + jr, ldc, 1, nr,
                         alpha, beta, tile, false);
             }
         }

@@ -484,6 +484,54 @@ final class SgemmKernels {
         Sgemm.update(tile, 4 * VL, c, co, ldc, mr, nr, alpha, beta, tc);
     }
 
+    /** 1 x 8*VL tile; A(r, p) = a[pa + r*ars + p*acs] (rows past mr re-read row mr-1); B rows at b[pb + p*brs]. */
+    static void direct1x8(int kc, float[] a, int pa, int ars, int acs, float[] b, int pb, int brs, float[] c, int co,
+                       int ldc, int mr, int nr, float alpha, float beta, float[] tile, boolean tc) {
+        int a0 = pa;
+        FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S), c02 = FloatVector.zero(S), c03 = FloatVector.zero(S), c04 = FloatVector.zero(S), c05 = FloatVector.zero(S), c06 = FloatVector.zero(S), c07 = FloatVector.zero(S);
+        for (int p = 0, q = 0; p < kc; p++, q += acs, pb += brs) {
+            FloatVector b0 = FloatVector.fromArray(S, b, pb);
+            FloatVector b1 = FloatVector.fromArray(S, b, pb + 1 * VL);
+            FloatVector b2 = FloatVector.fromArray(S, b, pb + 2 * VL);
+            FloatVector b3 = FloatVector.fromArray(S, b, pb + 3 * VL);
+            FloatVector b4 = FloatVector.fromArray(S, b, pb + 4 * VL);
+            FloatVector b5 = FloatVector.fromArray(S, b, pb + 5 * VL);
+            FloatVector b6 = FloatVector.fromArray(S, b, pb + 6 * VL);
+            FloatVector b7 = FloatVector.fromArray(S, b, pb + 7 * VL);
+            FloatVector x0 = FloatVector.broadcast(S, a[a0 + q]);
+            c00 = x0.fma(b0, c00);
+            c01 = x0.fma(b1, c01);
+            c02 = x0.fma(b2, c02);
+            c03 = x0.fma(b3, c03);
+            c04 = x0.fma(b4, c04);
+            c05 = x0.fma(b5, c05);
+            c06 = x0.fma(b6, c06);
+            c07 = x0.fma(b7, c07);
+        }
+        if (!tc && mr == 1 && nr == 8 * VL && alpha == 1f && (beta == 0f || beta == 1f)) {
+            boolean load = beta != 0f;
+            int o0 = co + 0 * ldc;
+            (load ? c00.add(FloatVector.fromArray(S, c, o0)) : c00).intoArray(c, o0);
+            (load ? c01.add(FloatVector.fromArray(S, c, o0 + 1 * VL)) : c01).intoArray(c, o0 + 1 * VL);
+            (load ? c02.add(FloatVector.fromArray(S, c, o0 + 2 * VL)) : c02).intoArray(c, o0 + 2 * VL);
+            (load ? c03.add(FloatVector.fromArray(S, c, o0 + 3 * VL)) : c03).intoArray(c, o0 + 3 * VL);
+            (load ? c04.add(FloatVector.fromArray(S, c, o0 + 4 * VL)) : c04).intoArray(c, o0 + 4 * VL);
+            (load ? c05.add(FloatVector.fromArray(S, c, o0 + 5 * VL)) : c05).intoArray(c, o0 + 5 * VL);
+            (load ? c06.add(FloatVector.fromArray(S, c, o0 + 6 * VL)) : c06).intoArray(c, o0 + 6 * VL);
+            (load ? c07.add(FloatVector.fromArray(S, c, o0 + 7 * VL)) : c07).intoArray(c, o0 + 7 * VL);
+            return;
+        }
+        c00.intoArray(tile, 0 * VL);
+        c01.intoArray(tile, 0 * VL + 1 * VL);
+        c02.intoArray(tile, 0 * VL + 2 * VL);
+        c03.intoArray(tile, 0 * VL + 3 * VL);
+        c04.intoArray(tile, 0 * VL + 4 * VL);
+        c05.intoArray(tile, 0 * VL + 5 * VL);
+        c06.intoArray(tile, 0 * VL + 6 * VL);
+        c07.intoArray(tile, 0 * VL + 7 * VL);
+        Sgemm.update(tile, 8 * VL, c, co, ldc, mr, nr, alpha, beta, tc);
+    }
+
     /**
      * 4 x 4 tile as dot products over k, for N too small for the broadcast kernels: A(r, p) = a[pa + r*lda + p],
      * B(p, j) = bt[pb + j*ldbt + p] (B transposed, unit-stride along k). Rows past mr and columns past nr
