@@ -643,7 +643,10 @@ final class FloatKernels {
             VectorMask<Float> big = m.compare(VectorOperators.GT, SQRT2);
             m = m.blend(m.mul(HALF), big);
             FloatVector ef = (FloatVector) e.convert(VectorOperators.I2F, 0);
-            ef = ef.blend(ef.add(ONE), big).blend(ef.sub(V23), sub);
+            // both corrections: a subnormal's rescaled mantissa can be above sqrt 2 as well (this
+            // used to take ef - 23 in place of ef + 1 - 23 there, ln 2 too small)
+            ef = ef.blend(ef.sub(V23), sub);
+            ef = ef.blend(ef.add(ONE), big);
             FloatVector sv = m.sub(ONE).div(m.add(ONE));
             FloatVector z = sv.mul(sv);
             FloatVector p = z.fma(L11, L9).fma(z, L7).fma(z, L5).fma(z, L3).fma(z, ONE);
