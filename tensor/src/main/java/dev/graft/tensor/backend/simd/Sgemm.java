@@ -11,24 +11,34 @@ import jdk.incubator.vector.VectorSpecies;
  * A and B (so every transpose combination is read in place, never materialised); C is row-major
  * with leading dimension ldc.
  *
- * <p>The blocked path is the usual five loops (Goto/BLIS): NC columns of C at a time, KC steps
- * of the inner dimension, B packed into KC x NR panels (NR = two vectors), MC rows of A packed
- * into KC x MR slivers, and an MR x NR register-tiled micro-kernel ({@link SgemmKernels}) run
- * with the B panel outer, so one KC x NR panel stays in L1 while A slivers stream from L2. What
- * packing buys depends on the shape, and is skipped where it does not pay (decided from the shape
- * alone, never from the thread count):
+ * <p>Which algorithm runs is decided from the shape and layout alone, never from the thread count:
  * <ul>
- *   <li>B with unit-stride rows is read in place when few row slivers reuse it (m <= {@link #DIRECT_B_MAX_M}):
- *       for 16 tokens x 384 x 1536 packing B would cost as much as the product;</li>
- *   <li>A is read in place (broadcasts from MR rows) when few B panels reuse it (n <= {@link #DIRECT_A_MAX_N}).</li>
+ *   <li>N <= {@link #DOT_MAX_N} (matrix times vector and other very narrow products), or B stored
+ *       transposed (unit-stride along K: a Linear layer's x W^T) with M <= {@link #DOT_MAX_M_TRANSPOSED}:
+ *       dot products along K ({@link #dotPath});</li>
+ *   <li>B stored transposed with M <= {@link #TRANSPOSED_MAX_M}: C^T = W x^T with the ordinary
+ *       kernels, W's rows broadcast in place and x^T packed ({@link #transposedPath}), because
+ *       packing W would cost about as much as the product at these M;</li>
+ *   <li>M < MR: the skinny path, 4-, 2- and 1-row kernels that are 2, 4 or 8 vectors wide, over the
+ *       whole K at once, so a batch-1 row does not pay for eight;</li>
+ *   <li>otherwise the blocked path, the usual five loops (Goto/BLIS): NC columns of C at a time,
+ *       KC steps of K, B packed into KC x NR panels (NR = two vectors; a transposed B by 16 x 16
+ *       vector transposes), MC rows of A packed into KC x MR slivers, and the MR x NR register-tiled
+ *       micro-kernel ({@link SgemmKernels}) run with the B panel outer, so each B panel is reused by
+ *       the MC / MR slivers of the row block while it is hot in L1/L2. Packing is skipped where it
+ *       does not pay: B with unit-stride rows is read in place when few row slivers reuse it
+ *       (M <= {@link #DIRECT_B_MAX_M}; for 16 tokens x 384 x 1536 packing B would cost as much as
+ *       the product), and A is read in place, broadcast from MR rows, when few B panels reuse it
+ *       (N <= {@link #DIRECT_A_MAX_N}). Right-edge panels of one vector or less use 8 x 1-vector tiles.</li>
  * </ul>
- * Fewer than MR rows take the skinny path: 4-, 2- and 1-row kernels that are 2, 4 or 8 vectors wide,
- * over the whole K at once, so a batch-1 row (GEMV) does not pay for eight.
+ * Measurements behind each cut-off are in bench/RESULTS.md and next to the constants.
  *
- * <p>Parallel over a static grid of blocks of C, one per thread, split along the larger of M and N;
- * every task runs the sequential algorithm on its block with its own packing buffers, so there is
- * one fork/join per call. Each element of C is one FMA chain over p in KC blocks, added to C block
- * by block, whichever task and tile covers it: results are identical for every thread count.
+ * <p>Parallel (from {@link #PARALLEL_MIN_FLOPS}) over a static grid of blocks of C, one per thread:
+ * the blocked path splits the larger of M and N and every task runs the sequential algorithm on its
+ * block with its own packing buffers, so there is one fork/join per call; the other paths split
+ * columns or rows. Each element of C is computed the same way whichever task and tile covers it
+ * (one FMA chain over p, in KC blocks added to C one after another on the blocked path; lane sums,
+ * a fixed tree and the K tail on the dot path), so results are identical for every thread count.
  */
 final class Sgemm {
     static final VectorSpecies<Float> S = SgemmKernels.S;
