@@ -90,7 +90,9 @@ public final class GraphOptimizer {
         r.pass(r::gelu);
         r.pass(r::linear);
         r.pass(r::attention);
-        r.dropDeadConstants();
+        if (r.changed) {
+            r.dropDeadConstants(); // only the Constants a fusion orphaned: an unfused graph comes back as it was
+        }
         if (!r.changed) {
             return g;
         }
