@@ -101,15 +101,19 @@ public final class FusedOps {
 
     /** One pass per row (a row stays in cache): mean, then the centred sum of squares, then the scaled output. */
     static Tensor layerNormRows(Tensor x, float[] g, float[] b, float eps) {
-        int d = g.length;
         Tensor dx = dense(x) ? x : x.clone();
-        float[] src = data(dx);
         Tensor out = Tensor.empty(DType.FLOAT32, x.shape());
-        float[] dst = data(out);
         if (VECTOR) {
-            FusedKernels.layerNormRows(src, dst, g, b, eps);
-            return out;
+            FusedKernels.layerNormRows(data(dx), data(out), g, b, eps);
+        } else {
+            layerNormRowsScalar(data(dx), data(out), g, b, eps);
         }
+        return out;
+    }
+
+    /** The scalar loops of {@link FusedKernels#layerNormRows}, for JVMs without the Vector API module. */
+    static void layerNormRowsScalar(float[] src, float[] dst, float[] g, float[] b, float eps) {
+        int d = g.length;
         int rows = src.length / d;
         for (int r = 0; r < rows; r++) {
             int o = r * d;
@@ -147,7 +151,16 @@ public final class FusedOps {
                 dst[o + i] = (src[o + i] - mean) / sd * g[i] + b[i];
             }
         }
-        return out;
+    }
+
+    /** dst[r, j] += bias[j], the scalar twin of {@link FusedKernels#addRowBias}. */
+    static void addRowBiasScalar(float[] dst, float[] bias) {
+        int n = bias.length;
+        for (int o = 0; o < dst.length; o += n) {
+            for (int j = 0; j < n; j++) {
+                dst[o + j] += bias[j];
+            }
+        }
     }
 
     // ------------------------------------------------------------------ GELU
@@ -202,11 +215,7 @@ public final class FusedOps {
             if (gelu) {
                 return one(y.add(b).gelu());
             }
-            for (int o = 0; o < dst.length; o += n) {
-                for (int j = 0; j < n; j++) {
-                    dst[o + j] += bb[j];
-                }
-            }
+            addRowBiasScalar(dst, bb);
             return one(y);
         }
         y = y.add(b);
