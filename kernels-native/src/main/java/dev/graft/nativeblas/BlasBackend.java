@@ -17,7 +17,8 @@ import java.util.Optional;
 /**
  * The Java backend with matrix products handed to a CBLAS library. Every primitive is delegated
  * to the pure-Java backend ({@code java-simd}, or {@code scalar} without the Vector API) except
- * {@link #matmul} in float32/float64 where BLAS measured faster ({@link #auto}: from M*N*K =
+ * {@link #matmul} where BLAS measured faster: float32 only when the Java backend lacks the Vector
+ * API SGEMM (which now matches OpenBLAS), float64 by {@link #auto} (from M*N*K =
  * {@value #DEFAULT_CROSSOVER} up, except a thin inner dimension, batches of mid-size products,
  * which the Java kernel runs in parallel, and few-row products on one thread).
  * {@code -Dgraft.matmul=java|blas} forces a path.
@@ -50,7 +51,11 @@ public final class BlasBackend implements Backend {
     private final MatmulPath path;
     private final long crossover;
 
+    /** The Java backend is the Vector API one, whose SGEMM matches OpenBLAS here (see {@link #usesBlas(DType, int, int, int, int)}). */
+    private final boolean javaSgemmIsFast;
+
     BlasBackend(Cblas blas, Backend java, MatmulPath path, long crossover) {
+        this.javaSgemmIsFast = java.name().equals("java-simd");
         this.blas = blas;
         this.java = java;
         this.path = path;
@@ -120,7 +125,22 @@ public final class BlasBackend implements Backend {
         return usesBlas(1, m, n, k);
     }
 
-    /** True when {@code batches} float32/float64 products [m, k] @ [k, n] run in BLAS (with Graft's thread count). */
+    /**
+     * True when {@code batches} products [m, k] @ [k, n] of {@code dt} run in BLAS. In AUTO,
+     * float32 stays in Java when the Java backend is the Vector API one: its SGEMM measured
+     * 0.88-2.35x OpenBLAS's AVX-512 (Cooperlake) kernels on one thread and about 1.0x on two
+     * (bench/RESULTS.md, "SGEMM: the pure-Java kernel against OpenBLAS"), and these machines run
+     * OpenBLAS with OPENBLAS_CORETYPE=Haswell (AVX2, about half that). float64 follows {@link #auto}:
+     * Java's DGEMM is still a plain loop.
+     */
+    public boolean usesBlas(DType dt, int batches, int m, int n, int k) {
+        if (path == MatmulPath.AUTO && dt == DType.FLOAT32 && javaSgemmIsFast) {
+            return false;
+        }
+        return usesBlas(batches, m, n, k);
+    }
+
+    /** True when {@code batches} float64 products [m, k] @ [k, n] run in BLAS (with Graft's thread count); float32: see the dtype overload. */
     public boolean usesBlas(int batches, int m, int n, int k) {
         return switch (path) {
             case JAVA -> false;
@@ -164,6 +184,11 @@ public final class BlasBackend implements Backend {
         return true;
     }
 
+    /** Whether float32 matmul stays in the Java backend under AUTO. */
+    public boolean javaSgemmIsFast() {
+        return javaSgemmIsFast;
+    }
+
     @Override
     public String name() {
         return "blas";
@@ -176,7 +201,8 @@ public final class BlasBackend implements Backend {
         String route = switch (path) {
             case JAVA -> "matmul forced to " + java.name() + " by -D" + PATH_PROPERTY + "=java";
             case BLAS -> "float32/float64 matmul forced to BLAS by -D" + PATH_PROPERTY + "=blas";
-            case AUTO -> "float32/float64 matmul with M*N*K >= " + crossover + " (except thin-K, mid-size batched and one-thread row-vector shapes)";
+            case AUTO -> (javaSgemmIsFast ? "float64" : "float32/float64") + " matmul with M*N*K >= " + crossover
+                    + " (except thin-K, mid-size batched and one-thread row-vector shapes)";
         };
         return lib + " (" + core + Math.max(blas.threads(), 0) + " threads) for " + route + "; everything else "
                 + java.name();
@@ -219,7 +245,7 @@ public final class BlasBackend implements Backend {
         for (int d = 0; d < batchRank; d++) {
             batches *= as[d];
         }
-        if (!floating || m == 0 || n == 0 || k == 0 || !usesBlas(batches, m, n, k)
+        if (!floating || m == 0 || n == 0 || k == 0 || !usesBlas(dt, batches, m, n, k)
                 || (n > 1 && ost[rank - 1] != 1) || (m > 1 && ost[rank - 2] < n)
                 || (long) m * k > Integer.MAX_VALUE - 8 || (long) k * n > Integer.MAX_VALUE - 8) {
             java.matmul(a, b, out); // also k = 0: the Java kernel writes the zeros

@@ -74,7 +74,10 @@ public final class BlasBackendProvider implements BackendProvider {
             case BLAS -> sb.append("every float32/float64 matmul in BLAS (forced by -D").append(BlasBackend.PATH_PROPERTY)
                     .append("=blas)");
             case AUTO -> {
-                sb.append("float32/float64 -> cblas_sgemm/dgemm when M*N*K >= ").append(b.crossover())
+                if (b.javaSgemmIsFast()) {
+                    sb.append("float32 -> Java (its SGEMM matches OpenBLAS: bench/RESULTS.md); ");
+                }
+                sb.append(b.javaSgemmIsFast() ? "float64 -> cblas_dgemm when M*N*K >= " : "float32/float64 -> cblas_sgemm/dgemm when M*N*K >= ").append(b.crossover())
                         .append(b.crossover() == BlasBackend.DEFAULT_CROSSOVER ? " (measured)" : " (-D" + BlasBackend.CROSSOVER_PROPERTY + ")")
                         .append(", except -> Java: K <= 32 with M*N >= 2^16; a batch of >= threads products with")
                         .append(" 2^18 < M*N*K < 2^23; with one thread M <= 16 against K*N >= 2^16. Force with -D")
@@ -85,9 +88,9 @@ public final class BlasBackendProvider implements BackendProvider {
                 for (int i = 0; i < shapes.length; i++) {
                     int[] x = shapes[i];
                     sb.append(i == 0 ? " " : ", ").append(x[0] == 1 ? "" : x[0] + " x ").append(x[1]).append('x').append(x[2]).append('x')
-                            .append(x[3]).append(' ').append(b.usesBlas(x[0], x[1], x[3], x[2]) ? "blas" : "java");
+                            .append(x[3]).append(' ').append(b.usesBlas(x[0], x[1], x[3], x[2]) ? "blas" : "java");  // the float64 rule
                 }
-                sb.append(" (batches x MxKxN)");
+                sb.append(" (float64, batches x MxKxN)");
             }
         }
         return sb.toString();
