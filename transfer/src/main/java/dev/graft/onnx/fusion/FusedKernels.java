@@ -32,6 +32,20 @@ final class FusedKernels {
         }
     }
 
+    /**
+     * The lanes of {@code v} added left to right. Not {@code reduceLanes(ADD)}: its order differs
+     * between the interpreted fallback and the JIT intrinsic, so a row would round differently
+     * before and after warm-up (docs/ARCHITECTURE.md, Determinism).
+     */
+    private static float laneSum(FloatVector v) {
+        float[] lanes = v.toArray();
+        float r = 0;
+        for (float x : lanes) {
+            r += x;
+        }
+        return r;
+    }
+
     /** Row-wise (x - mean) / sqrt(var + eps) * g + b over rows of width g.length (biased variance). */
     static void layerNormRows(float[] src, float[] dst, float[] g, float[] b, float eps) {
         int d = g.length;
@@ -42,7 +56,7 @@ final class FusedKernels {
             for (; i < bound; i += S.length()) {
                 acc = acc.add(FloatVector.fromArray(S, src, o + i));
             }
-            float sum = acc.reduceLanes(VectorOperators.ADD);
+            float sum = laneSum(acc);
             for (; i < d; i++) {
                 sum += src[o + i];
             }
@@ -53,7 +67,7 @@ final class FusedKernels {
                 FloatVector c = FloatVector.fromArray(S, src, o + i).sub(m);
                 sq = c.fma(c, sq);
             }
-            float ss = sq.reduceLanes(VectorOperators.ADD);
+            float ss = laneSum(sq);
             for (; i < d; i++) {
                 float c = src[o + i] - mean;
                 ss += c * c;
@@ -194,7 +208,7 @@ final class FusedKernels {
                 e.intoArray(s, o + j);
                 acc = acc.add(e);
             }
-            float sum = acc.reduceLanes(VectorOperators.ADD);
+            float sum = laneSum(acc);
             for (; j < n; j++) {
                 float e = (float) Math.exp(s[o + j] - max);
                 s[o + j] = e;
