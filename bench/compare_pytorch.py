@@ -46,7 +46,11 @@ def bench(name, threads, steps=60, warmup=20):
 
 if __name__ == "__main__":
     print(f"# torch {torch.__version__}; {torch.__config__.parallel_info().splitlines()[0] if hasattr(torch.__config__, 'parallel_info') else ''}")
-    for threads in (1, 2):
+    # thread counts from the command line (default 1 2). The caller also sets OPENBLAS_NUM_THREADS
+    # (and OMP_NUM_THREADS) to the same count: torch.set_num_threads does not reach the OpenBLAS
+    # behind Debian's torch, which otherwise runs its GEMMs on every core (measured: MLP "1 thread"
+    # 3.5 ms with OpenBLAS on 2 threads, 5.0 ms with OPENBLAS_NUM_THREADS=1).
+    for threads in [int(a) for a in sys.argv[1:]] or (1, 2):
         for name in ("mlp", "cnn"):
             print(f"pytorch model={name} threads={threads} ms_per_step={bench(name, threads):.2f}")
     sys.stdout.flush()

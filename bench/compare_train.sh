@@ -6,7 +6,8 @@
 # PyTorch is Debian's python3-torch (1.13). Its BLAS is whatever libblas.so.3 points to; Debian's
 # default is the reference BLAS, so this script installs libopenblas0-pthread (which takes over
 # libblas.so.3) when it can. OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE are unset for the PyTorch
-# command only, so OpenBLAS picks its own kernels; the core it picked is printed.
+# command only, so OpenBLAS picks its own kernels; the core it picked is printed. OPENBLAS_NUM_THREADS
+# is set to the thread count of each row (torch.set_num_threads alone leaves OpenBLAS on all cores).
 set -euo pipefail
 cd "$(dirname -- "${BASH_SOURCE[0]}")/.."
 THREADS=${THREADS:-"1 2"}
@@ -25,7 +26,12 @@ JAVA="$JAVA_HOME/bin/java"
 out=$(mktemp)
 params=$(printf -- "-p threads=%s," $THREADS | sed 's/,$//; s/,-p threads=/,/g')
 "$JAVA" -jar bench/target/benchmarks.jar TrainStepBench $params -wi 4 -w 2 -i 5 -r 2 -f 1 -rf csv -rff "$out.csv" >/dev/null
-env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE /usr/bin/python3 bench/compare_pytorch.py > "$out.torch"
+: > "$out.torch"
+for t in $THREADS; do
+    # one process per thread count: OpenBLAS reads its thread count from the environment at load
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS="$t" OMP_NUM_THREADS="$t" \
+        /usr/bin/python3 bench/compare_pytorch.py "$t" >> "$out.torch"
+done
 core=$(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE /usr/bin/python3 -c "import ctypes
 try:
     l = ctypes.CDLL('libopenblas.so.0'); l.openblas_get_corename.restype = ctypes.c_char_p; print(l.openblas_get_corename().decode())
