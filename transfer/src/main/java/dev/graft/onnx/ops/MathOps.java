@@ -207,7 +207,6 @@ final class MathOps {
 
         MathOpsReduce.register(r);
         MathOpsSpecial.register(r);
-        MathOpsLoss.register(r);
         MathOpsSignal.register(r);
         MathOpsTraining.register(r);
         MathOpsLinalg.register(r);
