@@ -5,39 +5,42 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 
-/** A protobuf wire-format writer for building ONNX messages in tests. */
-final class ProtoWriter {
+/**
+ * A protobuf wire-format writer for building ONNX messages in tests. Public (in test code only) so
+ * that the op tests in {@code dev.graft.onnx.ops} build their single-node models with it too.
+ */
+public final class ProtoWriter {
     private final ByteArrayOutputStream out = new ByteArrayOutputStream();
 
-    ProtoWriter varint(int field, long v) {
+    public ProtoWriter varint(int field, long v) {
         key(field, 0);
         raw(v);
         return this;
     }
 
-    ProtoWriter f32(int field, float v) {
+    public ProtoWriter f32(int field, float v) {
         key(field, 5);
         byte[] b = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putFloat(v).array();
         out.writeBytes(b);
         return this;
     }
 
-    ProtoWriter bytes(int field, byte[] b) {
+    public ProtoWriter bytes(int field, byte[] b) {
         key(field, 2);
         raw(b.length);
         out.writeBytes(b);
         return this;
     }
 
-    ProtoWriter string(int field, String s) {
+    public ProtoWriter string(int field, String s) {
         return bytes(field, s.getBytes(StandardCharsets.UTF_8));
     }
 
-    ProtoWriter message(int field, ProtoWriter m) {
+    public ProtoWriter message(int field, ProtoWriter m) {
         return bytes(field, m.toByteArray());
     }
 
-    ProtoWriter packedVarints(int field, long... v) {
+    public ProtoWriter packedVarints(int field, long... v) {
         ProtoWriter p = new ProtoWriter();
         for (long x : v) {
             p.raw(x);
@@ -45,7 +48,7 @@ final class ProtoWriter {
         return bytes(field, p.toByteArray());
     }
 
-    ProtoWriter packedFloats(int field, float... v) {
+    public ProtoWriter packedFloats(int field, float... v) {
         ByteBuffer b = ByteBuffer.allocate(4 * v.length).order(ByteOrder.LITTLE_ENDIAN);
         for (float x : v) {
             b.putFloat(x);
@@ -53,7 +56,7 @@ final class ProtoWriter {
         return bytes(field, b.array());
     }
 
-    byte[] toByteArray() {
+    public byte[] toByteArray() {
         return out.toByteArray();
     }
 

@@ -1,12 +1,6 @@
 package dev.graft.onnx.ops;
 
-import ai.onnxruntime.OnnxJavaType;
-import ai.onnxruntime.OnnxTensor;
-import ai.onnxruntime.OrtEnvironment;
-import ai.onnxruntime.OrtException;
-import ai.onnxruntime.OrtSession;
 import dev.graft.autograd.GradCheck;
-import dev.graft.onnx.OnnxModel;
 import dev.graft.onnx.OnnxModule;
 import dev.graft.onnx.OnnxAttribute;
 import dev.graft.onnx.OnnxException;
@@ -14,26 +8,12 @@ import dev.graft.onnx.OnnxNode;
 import dev.graft.tensor.DType;
 import dev.graft.tensor.Generator;
 import dev.graft.tensor.Tensor;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 
-import java.io.ByteArrayOutputStream;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.DoubleBuffer;
-import java.nio.FloatBuffer;
-import java.nio.IntBuffer;
-import java.nio.LongBuffer;
-import java.nio.charset.StandardCharsets;
 import java.util.Random;
 
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Map;
-import java.util.function.Function;
-
+import static dev.graft.onnx.ops.OpsTestSupport.*;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -47,45 +27,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * uint8), opset-dependent forms, Einsum against explicit products, and load-time refusals.
  */
 class MathOpsTest {
-    private static final OpRegistry REG = OpRegistry.standard();
     private static final Generator GEN = new Generator(7);
 
-    // ------------------------------------------------------------------ node building
-
-    private static OnnxNode node(String op, int inputs, OnnxAttribute... attrs) {
-        List<String> in = new ArrayList<>();
-        for (int i = 0; i < inputs; i++) {
-            in.add("in" + i);
-        }
-        Map<String, OnnxAttribute> a = new LinkedHashMap<>();
-        for (OnnxAttribute x : attrs) {
-            a.put(x.name(), x);
-        }
-        return new OnnxNode("n", op, "", in, List.of("out0", "out1"), a);
-    }
-
-    private static OnnxAttribute i(String name, long v) {
-        return new OnnxAttribute(name, OnnxAttribute.Type.INT, 0, v, null, null, null, null, null, null, null);
-    }
-
-    private static OnnxAttribute f(String name, float v) {
-        return new OnnxAttribute(name, OnnxAttribute.Type.FLOAT, v, 0, null, null, null, null, null, null, null);
-    }
-
-    private static OnnxAttribute s(String name, String v) {
-        return new OnnxAttribute(name, OnnxAttribute.Type.STRING, 0, 0, v, null, null, null, null, null, null);
-    }
-
-    private static OnnxAttribute ints(String name, long... v) {
-        return new OnnxAttribute(name, OnnxAttribute.Type.INTS, 0, 0, null, null, null, null, v, null, null);
-    }
+    // ------------------------------------------------------------------ running ops (nodes with two outputs)
 
     private static Tensor[] runAll(String op, int opset, OnnxAttribute[] attrs, Tensor... inputs) {
-        OnnxNode n = node(op, inputs.length, attrs);
-        OnnxOp impl = REG.find("", op);
-        assertNotNull(impl, op + " is not registered");
-        assertNull(impl.unsupportedReason(n, opset));
-        return impl.apply(new OpContext(n, opset, inputs));
+        return OpsTestSupport.runAll(op, opset, 2, attrs, inputs);
     }
 
     private static Tensor run(String op, int opset, OnnxAttribute[] attrs, Tensor... inputs) {
@@ -102,11 +49,6 @@ class MathOpsTest {
 
     private static Tensor rnd(double lo, double hi, int... shape) {
         return Tensor.uniform(GEN, lo, hi, DType.FLOAT64, shape).requiresGrad(true);
-    }
-
-    private static void gradCheck(String name, Function<Tensor[], Tensor> fn, Tensor... inputs) {
-        GradCheck.Result r = GradCheck.check(name, fn, inputs);
-        assertTrue(r.passed(), r.toString());
     }
 
     private static long[] longs(Tensor t) {
@@ -169,7 +111,7 @@ class MathOpsTest {
         assertEquals((2 * 1 + 3 * 3) / 4.0, run("NegativeLogLikelihoodLoss", 13, attrs(), x, t, w).item(), 1e-12);
         Tensor[] both = runAll("SoftmaxCrossEntropyLoss", 13, attrs(s("reduction", "none")), x, t);
         assertTrue(both[1].allClose(x.logSoftmax(1), 1e-12, 1e-12));
-        String why = REG.find("", "NegativeLogLikelihoodLoss").unsupportedReason(node("NegativeLogLikelihoodLoss", 2,
+        String why = REG.find("", "NegativeLogLikelihoodLoss").unsupportedReason(node("NegativeLogLikelihoodLoss", 2, 2,
                 s("reduction", "max")), 13);
         assertNotNull(why);
         assertTrue(why.contains("reduction 'max'"), why);
@@ -239,7 +181,7 @@ class MathOpsTest {
     }
 
     private static Tensor[] training(String op, OnnxAttribute[] attrs, Tensor... inputs) {
-        OnnxNode n = node(op, inputs.length, attrs);
+        OnnxNode n = node(op, inputs.length, 2, attrs);
         OnnxOp impl = REG.find("ai.onnx.preview.training", op);
         assertNotNull(impl, op);
         return impl.apply(new OpContext(n, 1, inputs));
@@ -525,21 +467,21 @@ class MathOpsTest {
 
     @Test
     void unsupportedVariantsAreRefusedAtLoadTime() {
-        OnnxNode gelu = node("Gelu", 1, s("approximate", "sigmoid"));
+        OnnxNode gelu = node("Gelu", 1, 2, s("approximate", "sigmoid"));
         String why = REG.find("", "Gelu").unsupportedReason(gelu, 20);
         assertNotNull(why);
         assertTrue(why.contains("approximate 'sigmoid'"), why);
-        assertNull(REG.find("", "Gelu").unsupportedReason(node("Gelu", 1), 20));
-        String einsum = REG.find("", "Einsum").unsupportedReason(node("Einsum", 2), 12);
+        assertNull(REG.find("", "Gelu").unsupportedReason(node("Gelu", 1, 2), 20));
+        String einsum = REG.find("", "Einsum").unsupportedReason(node("Einsum", 2, 2), 12);
         assertNotNull(einsum);
         assertTrue(einsum.contains("equation"), einsum);
-        String bad = REG.find("", "Einsum").unsupportedReason(node("Einsum", 2, s("equation", "ij,j2->i")), 12);
+        String bad = REG.find("", "Einsum").unsupportedReason(node("Einsum", 2, 2, s("equation", "ij,j2->i")), 12);
         assertNotNull(bad);
         assertTrue(bad.contains("letters"), bad);
-        String count = REG.find("", "Einsum").unsupportedReason(node("Einsum", 1, s("equation", "ij,jk->ik")), 12);
+        String count = REG.find("", "Einsum").unsupportedReason(node("Einsum", 1, 2, s("equation", "ij,jk->ik")), 12);
         assertNotNull(count);
         assertTrue(count.contains("2 operand terms but the node has 1 inputs"), count);
-        String dir = REG.find("", "BitShift").unsupportedReason(node("BitShift", 2, s("direction", "UP")), 11);
+        String dir = REG.find("", "BitShift").unsupportedReason(node("BitShift", 2, 2, s("direction", "UP")), 11);
         assertNotNull(dir);
         assertTrue(dir.contains("LEFT or RIGHT"), dir);
     }
@@ -570,11 +512,6 @@ class MathOpsTest {
      */
     @Nested
     class AgainstOnnxRuntime {
-        private static final int FLOAT = 1, UINT8 = 2, INT32 = 6, INT64 = 7, BOOL = 9, DOUBLE = 11;
-
-        private record In(String name, int type, int[] shape, double[] values) {
-        }
-
         private final Random random = new Random(42);
 
         private In in(String name, int type, double lo, double hi, int... shape) {
@@ -590,197 +527,8 @@ class MathOpsTest {
             return new In(name, type, shape, v);
         }
 
-        /** Builds the model, runs both runtimes and compares every output. */
-        private void check(String op, int opset, Proto[] attrs, In[] ins, int... outTypes) {
-            String[] inNames = java.util.Arrays.stream(ins).map(x -> x == null ? "" : x.name).toArray(String[]::new);
-            Proto node = new Proto();
-            for (String n : inNames) {
-                node.string(1, n);
-            }
-            for (int k = 0; k < outTypes.length; k++) {
-                node.string(2, "y" + k);
-            }
-            node.string(3, "n").string(4, op);
-            for (Proto a : attrs) {
-                node.message(5, a);
-            }
-            Proto graph = new Proto().message(1, node).string(2, "g");
-            for (In x : ins) {
-                if (x != null) {
-                    Proto dims = new Proto();
-                    for (int d : x.shape) {
-                        dims.message(1, new Proto().varint(1, d));
-                    }
-                    graph.message(11, new Proto().string(1, x.name).message(2, new Proto().message(1,
-                            new Proto().varint(1, x.type).message(2, dims))));
-                }
-            }
-            for (int k = 0; k < outTypes.length; k++) {
-                graph.message(12, new Proto().string(1, "y" + k).message(2, new Proto().message(1, new Proto().varint(1, outTypes[k]))));
-            }
-            byte[] model = new Proto().varint(1, 9).message(8, new Proto().string(1, "").varint(2, opset)).message(7, graph).bytes();
-            String what = op + " opset " + opset;
-
-            Map<String, Tensor> feeds = new LinkedHashMap<>();
-            for (In x : ins) {
-                if (x != null) {
-                    feeds.put(x.name, graftTensor(x));
-                }
-            }
-            OnnxModule module = OnnxModule.of(OnnxModel.parse(ByteBuffer.wrap(model), what, null), REG);
-            Map<String, Tensor> ours = module.infer(feeds);
-
-            OrtEnvironment env;
-            try {
-                env = OrtEnvironment.getEnvironment();
-            } catch (Throwable t) {
-                Assumptions.abort("ONNX Runtime is not available here: " + t);
-                return;
-            }
-            try (OrtSession session = env.createSession(model, new OrtSession.SessionOptions())) {
-                Map<String, OnnxTensor> ortFeeds = new LinkedHashMap<>();
-                try {
-                    for (In x : ins) {
-                        if (x != null) {
-                            ortFeeds.put(x.name, ortTensor(env, x));
-                        }
-                    }
-                    try (OrtSession.Result r = session.run(ortFeeds)) {
-                        for (int k = 0; k < outTypes.length; k++) {
-                            OnnxTensor t = (OnnxTensor) r.get("y" + k).orElseThrow();
-                            compare(what + " output " + k, t, ours.get("y" + k));
-                        }
-                    }
-                } finally {
-                    ortFeeds.values().forEach(OnnxTensor::close);
-                }
-            } catch (OrtException e) {
-                throw new AssertionError(what + ": ONNX Runtime failed: " + e.getMessage(), e);
-            }
-        }
-
-        private Tensor graftTensor(In x) {
-            Tensor t = Tensor.fromArray(x.values.clone(), x.values.length).reshape(x.shape);
-            return switch (x.type) {
-                case FLOAT -> t.to(DType.FLOAT32);
-                case DOUBLE -> t;
-                case INT32 -> t.to(DType.INT32);
-                case INT64 -> t.to(DType.INT64);
-                case UINT8 -> t.to(DType.UINT8);
-                case BOOL -> t.ne(0);
-                default -> throw new IllegalArgumentException("type " + x.type);
-            };
-        }
-
-        private OnnxTensor ortTensor(OrtEnvironment env, In x) throws OrtException {
-            long[] shape = java.util.Arrays.stream(x.shape).asLongStream().toArray();
-            int n = x.values.length;
-            return switch (x.type) {
-                case FLOAT -> {
-                    float[] v = new float[n];
-                    for (int k = 0; k < n; k++) {
-                        v[k] = (float) x.values[k];
-                    }
-                    yield OnnxTensor.createTensor(env, FloatBuffer.wrap(v), shape);
-                }
-                case DOUBLE -> OnnxTensor.createTensor(env, DoubleBuffer.wrap(x.values.clone()), shape);
-                case INT32 -> OnnxTensor.createTensor(env, IntBuffer.wrap(java.util.Arrays.stream(x.values).mapToInt(d -> (int) d).toArray()), shape);
-                case INT64 -> OnnxTensor.createTensor(env, LongBuffer.wrap(java.util.Arrays.stream(x.values).mapToLong(d -> (long) d).toArray()), shape);
-                case UINT8, BOOL -> {
-                    ByteBuffer b = ByteBuffer.allocateDirect(n).order(ByteOrder.nativeOrder());
-                    for (double d : x.values) {
-                        b.put((byte) (x.type == BOOL ? (d != 0 ? 1 : 0) : (int) d));
-                    }
-                    b.rewind();
-                    yield OnnxTensor.createTensor(env, b, shape, x.type == BOOL ? OnnxJavaType.BOOL : OnnxJavaType.UINT8);
-                }
-                default -> throw new IllegalArgumentException("type " + x.type);
-            };
-        }
-
-        private void compare(String what, OnnxTensor expected, Tensor actual) {
-            assertNotNull(actual, what + " was not produced");
-            int[] shape = java.util.Arrays.stream(expected.getInfo().getShape()).mapToInt(d -> (int) d).toArray();
-            assertArrayEquals(shape, actual.shape(), what + ": shape");
-            int n = actual.numel();
-            double[] e = new double[n];
-            DType want;
-            switch (expected.getInfo().type) {
-                case FLOAT -> {
-                    want = DType.FLOAT32;
-                    FloatBuffer b = expected.getFloatBuffer();
-                    for (int k = 0; k < n; k++) {
-                        e[k] = b.get(k);
-                    }
-                }
-                case DOUBLE -> {
-                    want = DType.FLOAT64;
-                    DoubleBuffer b = expected.getDoubleBuffer();
-                    for (int k = 0; k < n; k++) {
-                        e[k] = b.get(k);
-                    }
-                }
-                case INT32 -> {
-                    want = DType.INT32;
-                    IntBuffer b = expected.getIntBuffer();
-                    for (int k = 0; k < n; k++) {
-                        e[k] = b.get(k);
-                    }
-                }
-                case INT64 -> {
-                    want = DType.INT64;
-                    LongBuffer b = expected.getLongBuffer();
-                    for (int k = 0; k < n; k++) {
-                        e[k] = b.get(k);
-                    }
-                }
-                case UINT8, BOOL -> {
-                    want = expected.getInfo().type == OnnxJavaType.BOOL ? DType.BOOL : DType.UINT8;
-                    ByteBuffer b = expected.getByteBuffer();
-                    for (int k = 0; k < n; k++) {
-                        e[k] = b.get(k) & 0xFF;
-                    }
-                }
-                default -> throw new AssertionError(what + ": unexpected ORT type " + expected.getInfo().type);
-            }
-            assertEquals(want, actual.dtype(), what + ": dtype");
-            double[] a = actual.contiguous().toDoubleArray();
-            for (int k = 0; k < n; k++) {
-                boolean ok = Double.isNaN(e[k]) ? Double.isNaN(a[k]) : a[k] == e[k] || Math.abs(a[k] - e[k]) <= 1e-5 + 1e-4 * Math.abs(e[k]);
-                assertTrue(ok, what + ": element " + k + " is " + a[k] + ", ONNX Runtime gives " + e[k]);
-            }
-        }
-
-        private Proto[] none() {
-            return new Proto[0];
-        }
-
-        private Proto ai(String name, long v) {
-            return new Proto().string(1, name).varint(20, 2).varint(3, v);
-        }
-
-        private Proto af(String name, float v) {
-            return new Proto().string(1, name).varint(20, 1).f32(2, v);
-        }
-
-        private Proto as(String name, String v) {
-            return new Proto().string(1, name).varint(20, 3).string(4, v);
-        }
-
-        private Proto ais(String name, long... v) {
-            Proto p = new Proto().string(1, name).varint(20, 7);
-            for (long x : v) {
-                p.varint(8, x);
-            }
+        private Attr[] a(Attr... p) {
             return p;
-        }
-
-        private Proto[] a(Proto... p) {
-            return p;
-        }
-
-        private In[] ins(In... x) {
-            return x;
         }
 
         @Test
@@ -853,7 +601,7 @@ class MathOpsTest {
         void selectionAndLinearAlgebra() {
             In ties = in("x", FLOAT, 0, 3, 3, 6);
             for (int k = 0; k < 18; k++) {
-                ties.values[k] = Math.floor(ties.values[k]);
+                ties.values()[k] = Math.floor(ties.values()[k]);
             }
             check("TopK", 9, a(ai("k", 3)), ins(ties), FLOAT, INT64);
             check("TopK", 11, a(ai("largest", 0), ai("axis", 0)), ins(ties, values("k", INT64, new int[] {1}, 2)), FLOAT, INT64);
@@ -951,50 +699,6 @@ class MathOpsTest {
             check("Pow", 15, none(), ins(in("p", FLOAT, 0.1, 3, 3, 5), x), FLOAT);
             check("Mean", 13, none(), ins(x, in("z", FLOAT, -1, 1, 5), in("w", FLOAT, -1, 1, 3, 1)), FLOAT);
             check("Sqrt", 13, none(), ins(in("p", DOUBLE, 0.1, 3, 4)), DOUBLE);
-        }
-    }
-
-    /** A protobuf wire-format writer, just enough to build single-node ONNX models. */
-    private static final class Proto {
-        private final ByteArrayOutputStream out = new ByteArrayOutputStream();
-
-        Proto varint(int field, long v) {
-            raw(((long) field << 3));
-            raw(v);
-            return this;
-        }
-
-        Proto f32(int field, float v) {
-            raw(((long) field << 3) | 5);
-            out.writeBytes(ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putFloat(v).array());
-            return this;
-        }
-
-        Proto string(int field, String s) {
-            return bytes(field, s.getBytes(StandardCharsets.UTF_8));
-        }
-
-        Proto message(int field, Proto m) {
-            return bytes(field, m.bytes());
-        }
-
-        Proto bytes(int field, byte[] b) {
-            raw(((long) field << 3) | 2);
-            raw(b.length);
-            out.writeBytes(b);
-            return this;
-        }
-
-        byte[] bytes() {
-            return out.toByteArray();
-        }
-
-        private void raw(long v) {
-            while ((v & ~0x7fL) != 0) {
-                out.write((int) ((v & 0x7f) | 0x80));
-                v >>>= 7;
-            }
-            out.write((int) v);
         }
     }
 }

@@ -1,6 +1,5 @@
 package dev.graft.onnx.ops;
 
-import dev.graft.onnx.OnnxAttribute;
 import dev.graft.onnx.OnnxException;
 import dev.graft.onnx.OnnxNode;
 import dev.graft.tensor.DType;
@@ -8,13 +7,12 @@ import dev.graft.tensor.Storage;
 import dev.graft.tensor.Tensor;
 import org.junit.jupiter.api.Test;
 
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Random;
 
+import static dev.graft.onnx.ops.OpsTestSupport.*;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -23,40 +21,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class QuantOpsTest {
-    private static final OpRegistry REG = OpRegistry.standard();
-
-    private static OnnxNode node(String op, int inputs, int outputs, OnnxAttribute... attrs) {
-        List<String> in = new ArrayList<>();
-        for (int i = 0; i < inputs; i++) {
-            in.add("in" + i);
-        }
-        List<String> out = new ArrayList<>();
-        for (int i = 0; i < outputs; i++) {
-            out.add("out" + i);
-        }
-        Map<String, OnnxAttribute> a = new LinkedHashMap<>();
-        for (OnnxAttribute x : attrs) {
-            a.put(x.name(), x);
-        }
-        return new OnnxNode("n", op, "", in, out, a);
-    }
-
-    private static OnnxAttribute intAttr(String name, long v) {
-        return new OnnxAttribute(name, OnnxAttribute.Type.INT, 0, v, null, null, null, null, null, null, null);
-    }
-
-    private static OnnxAttribute intsAttr(String name, long... v) {
-        return new OnnxAttribute(name, OnnxAttribute.Type.INTS, 0, 0, null, null, null, null, v, null, null);
-    }
-
     private static Tensor[] apply(String op, int opset, Tensor... inputs) {
-        return apply(node(op, inputs.length, 3), opset, inputs);
-    }
-
-    private static Tensor[] apply(OnnxNode n, int opset, Tensor... inputs) {
-        OnnxOp impl = REG.find("", n.opType());
-        assertNull(impl.unsupportedReason(n, opset));
-        return impl.apply(new OpContext(n, opset, inputs));
+        return runNode(node(op, inputs.length, 3), opset, inputs);
     }
 
     private static Tensor u8(int[] v, int... shape) {
@@ -97,19 +63,19 @@ class QuantOpsTest {
         Tensor x = Tensor.fromArray(new float[] {1, 2, 3, 4, 5, 6}, 2, 3);
         Tensor scale = Tensor.fromArray(new float[] {1, 2});
         Tensor zp = i8(new int[] {0, 5}, 2);
-        OnnxNode q = node("QuantizeLinear", 3, 1, intAttr("axis", 0));
-        Tensor y = apply(q, 13, x, scale, zp)[0];
+        OnnxNode q = node("QuantizeLinear", 3, 1, i("axis", 0));
+        Tensor y = runNode(q, 13, x, scale, zp)[0];
         // row 1: scale 2, zero point 5; 5 / 2 = 2.5 rounds to even 2
         assertArrayEquals(new int[] {1, 2, 3, 7, 7, 8}, ints(y));
-        OnnxNode dq = node("DequantizeLinear", 3, 1, intAttr("axis", 0));
-        Tensor back = apply(dq, 13, y, scale, zp)[0];
+        OnnxNode dq = node("DequantizeLinear", 3, 1, i("axis", 0));
+        Tensor back = runNode(dq, 13, y, scale, zp)[0];
         assertEquals(DType.FLOAT32, back.dtype());
         assertArrayEquals(new float[] {1, 2, 3, 4, 4, 6}, back.toFloatArray());
         // per-axis before opset 13 is an error naming the rule
-        OnnxException e = assertThrows(OnnxException.class, () -> apply(q, 10, x, scale, zp));
+        OnnxException e = assertThrows(OnnxException.class, () -> runNode(q, 10, x, scale, zp));
         assertTrue(e.getMessage().contains("opset 13"), e.getMessage());
         // wrong per-axis length
-        e = assertThrows(OnnxException.class, () -> apply(node("QuantizeLinear", 3, 1), 13, x, scale, zp));
+        e = assertThrows(OnnxException.class, () -> runNode(node("QuantizeLinear", 3, 1), 13, x, scale, zp));
         assertTrue(e.getMessage().contains("axis 1 of the input has size 3"), e.getMessage());
     }
 
@@ -264,16 +230,16 @@ class QuantOpsTest {
     void loadTimeRefusals() {
         OnnxOp q = REG.find("", "QuantizeLinear");
         assertEquals("blocked quantization (block_size 32) is not supported",
-                q.unsupportedReason(node("QuantizeLinear", 2, 1, intAttr("block_size", 32)), 21));
+                q.unsupportedReason(node("QuantizeLinear", 2, 1, i("block_size", 32)), 21));
         assertEquals("output_dtype 17 is not supported (only uint8 and int8)",
-                q.unsupportedReason(node("QuantizeLinear", 2, 1, intAttr("output_dtype", 17)), 21));
-        assertNull(q.unsupportedReason(node("QuantizeLinear", 2, 1, intAttr("output_dtype", 3)), 21));
+                q.unsupportedReason(node("QuantizeLinear", 2, 1, i("output_dtype", 17)), 21));
+        assertNull(q.unsupportedReason(node("QuantizeLinear", 2, 1, i("output_dtype", 3)), 21));
         assertEquals("blocked quantization (block_size 4) is not supported",
-                REG.find("", "DequantizeLinear").unsupportedReason(node("DequantizeLinear", 2, 1, intAttr("block_size", 4)), 21));
+                REG.find("", "DequantizeLinear").unsupportedReason(node("DequantizeLinear", 2, 1, i("block_size", 4)), 21));
         assertEquals("3-D convolution is not supported (1-D and 2-D only)",
-                REG.find("", "ConvInteger").unsupportedReason(node("ConvInteger", 2, 1, intsAttr("kernel_shape", 1, 1, 1)), 10));
+                REG.find("", "ConvInteger").unsupportedReason(node("ConvInteger", 2, 1, OpsTestSupport.ints("kernel_shape", 1, 1, 1)), 10));
         assertEquals("3-D convolution is not supported (1-D and 2-D only)",
-                REG.find("", "QLinearConv").unsupportedReason(node("QLinearConv", 8, 1, intsAttr("kernel_shape", 1, 1, 1)), 10));
+                REG.find("", "QLinearConv").unsupportedReason(node("QLinearConv", 8, 1, OpsTestSupport.ints("kernel_shape", 1, 1, 1)), 10));
         for (String op : new String[] {"DynamicQuantizeLinear", "MatMulInteger", "QLinearMatMul"}) {
             assertNotNull(REG.find("", op), op);
         }

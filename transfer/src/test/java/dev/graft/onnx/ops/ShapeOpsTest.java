@@ -5,28 +5,23 @@ import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
-import dev.graft.autograd.GradCheck;
 import dev.graft.onnx.OnnxAttribute;
 import dev.graft.onnx.OnnxDataType;
 import dev.graft.onnx.OnnxException;
 import dev.graft.onnx.OnnxModel;
 import dev.graft.onnx.OnnxModule;
-import dev.graft.onnx.OnnxNode;
 import dev.graft.tensor.DType;
 import dev.graft.tensor.Generator;
 import dev.graft.tensor.Tensor;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 
-import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.DoubleBuffer;
 import java.nio.FloatBuffer;
 import java.nio.IntBuffer;
 import java.nio.LongBuffer;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -34,8 +29,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.function.Function;
 
+import static dev.graft.onnx.ops.OpsTestSupport.*;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -49,56 +44,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * and the load-time refusals.
  */
 class ShapeOpsTest {
-    private static final OpRegistry REG = OpRegistry.standard();
     private static final long INT64_MAX = Long.MAX_VALUE;
     private static final long INT64_MIN = Long.MIN_VALUE;
 
     // ------------------------------------------------------------------ helpers
 
-    private static OnnxNode node(String op, int inputs, int outputs, OnnxAttribute... attrs) {
-        List<String> in = new ArrayList<>();
-        for (int i = 0; i < inputs; i++) {
-            in.add("in" + i);
-        }
-        List<String> out = new ArrayList<>();
-        for (int i = 0; i < outputs; i++) {
-            out.add("out" + i);
-        }
-        Map<String, OnnxAttribute> a = new LinkedHashMap<>();
-        for (OnnxAttribute x : attrs) {
-            a.put(x.name(), x);
-        }
-        return new OnnxNode("n", op, "", in, out, a);
-    }
-
-    private static OnnxAttribute i(String name, long v) {
-        return new OnnxAttribute(name, OnnxAttribute.Type.INT, 0, v, null, null, null, null, null, null, null);
-    }
-
-    private static OnnxAttribute f(String name, float v) {
-        return new OnnxAttribute(name, OnnxAttribute.Type.FLOAT, v, 0, null, null, null, null, null, null, null);
-    }
-
-    private static OnnxAttribute ints(String name, long... v) {
-        return new OnnxAttribute(name, OnnxAttribute.Type.INTS, 0, 0, null, null, null, null, v, null, null);
-    }
-
-    private static OnnxAttribute s(String name, String v) {
-        return new OnnxAttribute(name, OnnxAttribute.Type.STRING, 0, 0, v, null, null, null, null, null, null);
-    }
-
-    private static OnnxAttribute t(String name, Tensor v) {
-        return new OnnxAttribute(name, OnnxAttribute.Type.TENSOR, 0, 0, null, v, null, null, null, null, null);
-    }
-
-    private static Tensor[] run(OnnxNode n, int opset, Tensor... inputs) {
-        OnnxOp op = REG.find("", n.opType());
-        assertNull(op.unsupportedReason(n, opset), "refused at load");
-        return op.apply(new OpContext(n, opset, inputs));
-    }
-
     private static Tensor run1(String op, int opset, Tensor[] inputs, OnnxAttribute... attrs) {
-        return run(node(op, inputs.length, 1, attrs), opset, inputs)[0];
+        return runNode(node(op, inputs.length, 1, attrs), opset, inputs)[0];
     }
 
     private static Tensor longs(long... v) {
@@ -123,11 +75,6 @@ class ShapeOpsTest {
 
     private static Tensor randomF64(long seed, int... shape) {
         return Tensor.uniform(new Generator(seed), -1, 1, DType.FLOAT64, shape).requiresGrad(true);
-    }
-
-    private static void gradcheck(String name, Function<Tensor[], Tensor> fn, Tensor... inputs) {
-        GradCheck.Result r = GradCheck.check(name, fn, inputs);
-        assertTrue(r.passed(), r.toString());
     }
 
     private static void assertValues(Tensor t, double... expected) {
@@ -193,15 +140,15 @@ class ShapeOpsTest {
     @Test
     void splitForms() {
         Tensor x = floats(new int[] {7});
-        Tensor[] parts = run(node("Split", 1, 3, i("num_outputs", 3)), 18, x);
+        Tensor[] parts = runNode(node("Split", 1, 3, i("num_outputs", 3)), 18, x);
         assertArrayEquals(new int[] {3}, parts[0].shape());
         assertArrayEquals(new int[] {3}, parts[1].shape());
         assertArrayEquals(new int[] {1}, parts[2].shape());
-        Tensor[] byAttr = run(node("Split", 1, 2, ints("split", 2, 5)), 11, x);
+        Tensor[] byAttr = runNode(node("Split", 1, 2, ints("split", 2, 5)), 11, x);
         assertValues(byAttr[0], 0, 1);
-        Tensor[] byInput = run(node("Split", 2, 2), 13, x, longs(4, 3));
+        Tensor[] byInput = runNode(node("Split", 2, 2), 13, x, longs(4, 3));
         assertValues(byInput[1], 4, 5, 6);
-        assertThrows(OnnxException.class, () -> run(node("Split", 2, 2), 13, x, longs(4, 4)));
+        assertThrows(OnnxException.class, () -> runNode(node("Split", 2, 2), 13, x, longs(4, 4)));
     }
 
     // ------------------------------------------------------------------ Slice, Gather
@@ -280,15 +227,15 @@ class ShapeOpsTest {
     @Test
     void dropoutInferenceAndSeededTraining() {
         Tensor x = floats(new int[] {2, 3});
-        Tensor[] r = run(node("Dropout", 3, 2), 13, x, Tensor.scalar(0.5), Tensor.scalar(0, DType.BOOL));
+        Tensor[] r = runNode(node("Dropout", 3, 2), 13, x, Tensor.scalar(0.5), Tensor.scalar(0, DType.BOOL));
         assertSame(x, r[0]);
         assertEquals(DType.BOOL, r[1].dtype());
         assertValues(r[1], 1, 1, 1, 1, 1, 1);
         OnnxException e = assertThrows(OnnxException.class,
-                () -> run(node("Dropout", 3, 1), 13, x, Tensor.scalar(0.5), Tensor.scalar(1, DType.BOOL)));
+                () -> runNode(node("Dropout", 3, 1), 13, x, Tensor.scalar(0.5), Tensor.scalar(1, DType.BOOL)));
         assertTrue(e.getMessage().contains("seed"), e.getMessage());
         // numpy.random.seed(0); numpy.random.uniform(0, 1, 3) = [0.5488135, 0.71518937, 0.60276338]
-        Tensor[] seeded = run(node("Dropout", 3, 2, i("seed", 0)), 13, Tensor.ones(3), Tensor.scalar(0.6), Tensor.scalar(1, DType.BOOL));
+        Tensor[] seeded = runNode(node("Dropout", 3, 2, i("seed", 0)), 13, Tensor.ones(3), Tensor.scalar(0.6), Tensor.scalar(1, DType.BOOL));
         assertValues(seeded[1], 0, 1, 1);
         assertArrayEquals(new float[] {0, 2.5f, 2.5f}, seeded[0].toFloatArray(), 1e-6f);
     }
@@ -341,15 +288,15 @@ class ShapeOpsTest {
     @Test
     void uniqueAndReverseSequence() {
         Tensor x = Tensor.fromArray(new float[] {2, 1, -0f, 1, 0});
-        Tensor[] u = run(node("Unique", 1, 4), 11, x);
+        Tensor[] u = runNode(node("Unique", 1, 4), 11, x);
         assertValues(u[0], 0, 1, 2);
         assertValues(u[1], 2, 1, 0);
         assertValues(u[2], 2, 1, 0, 1, 0);
         assertValues(u[3], 2, 2, 1);
-        Tensor[] unsorted = run(node("Unique", 1, 4, i("sorted", 0)), 11, x);
+        Tensor[] unsorted = runNode(node("Unique", 1, 4, i("sorted", 0)), 11, x);
         assertValues(unsorted[0], 2, 1, 0);
         Tensor rows = Tensor.fromArray(new long[] {3, 4, 1, 2, 3, 4}, 3, 2);
-        Tensor[] ur = run(node("Unique", 1, 4, i("axis", 0)), 11, rows);
+        Tensor[] ur = runNode(node("Unique", 1, 4, i("axis", 0)), 11, rows);
         assertValues(ur[0], 1, 2, 3, 4);
         assertValues(ur[2], 1, 0, 1);
         Tensor rs = run1("ReverseSequence", 10, new Tensor[] {floats(new int[] {2, 4}), longs(3, 1)}, i("batch_axis", 0), i("time_axis", 1));
@@ -360,45 +307,45 @@ class ShapeOpsTest {
 
     @Test
     void gradientsFlowThroughDataMovement() {
-        gradcheck("Reshape+Transpose", in -> run1("Transpose", 13,
+        gradCheck("Reshape+Transpose", in -> run1("Transpose", 13,
                 new Tensor[] {run1("Reshape", 14, new Tensor[] {in[0], longs(0, -1)})}, ints("perm", 1, 0)), randomF64(1, 2, 3, 2));
-        gradcheck("Slice negative step", in -> run1("Slice", 13,
+        gradCheck("Slice negative step", in -> run1("Slice", 13,
                 new Tensor[] {in[0], longs(-1, 0), longs(INT64_MIN, 3), longs(1, 0), longs(-2, 2)}), randomF64(2, 3, 5));
-        gradcheck("Gather", in -> run1("Gather", 13, new Tensor[] {in[0], longs(-1, 0, -1)}, i("axis", 1)), randomF64(3, 2, 3));
-        gradcheck("GatherElements", in -> run1("GatherElements", 13,
+        gradCheck("Gather", in -> run1("Gather", 13, new Tensor[] {in[0], longs(-1, 0, -1)}, i("axis", 1)), randomF64(3, 2, 3));
+        gradCheck("GatherElements", in -> run1("GatherElements", 13,
                 new Tensor[] {in[0], Tensor.fromArray(new long[] {-1, 0, 1, 1}, 2, 2)}, i("axis", 1)), randomF64(4, 2, 3));
-        gradcheck("GatherND", in -> run1("GatherND", 13,
+        gradCheck("GatherND", in -> run1("GatherND", 13,
                 new Tensor[] {in[0], Tensor.fromArray(new long[] {1, 0}, 2, 1)}), randomF64(5, 2, 3));
-        gradcheck("Concat+Split", in -> {
+        gradCheck("Concat+Split", in -> {
             Tensor c = run1("Concat", 13, new Tensor[] {in[0], in[1]}, i("axis", -1));
-            return run(node("Split", 2, 2, i("axis", -1)), 13, c, longs(1, 4))[1];
+            return runNode(node("Split", 2, 2, i("axis", -1)), 13, c, longs(1, 4))[1];
         }, randomF64(6, 2, 2), randomF64(7, 2, 3));
-        gradcheck("Expand+Tile", in -> run1("Tile", 13,
+        gradCheck("Expand+Tile", in -> run1("Tile", 13,
                 new Tensor[] {run1("Expand", 13, new Tensor[] {in[0], longs(2, 1, 3)}), longs(1, 2, 1)}), randomF64(8, 3, 1));
-        gradcheck("Pad constant", in -> run1("Pad", 13, new Tensor[] {in[0], longs(1, -1, 0, 2), Tensor.scalar(0.5, DType.FLOAT64)}),
+        gradCheck("Pad constant", in -> run1("Pad", 13, new Tensor[] {in[0], longs(1, -1, 0, 2), Tensor.scalar(0.5, DType.FLOAT64)}),
                 randomF64(9, 3, 3));
-        gradcheck("Pad reflect", in -> run1("Pad", 13, new Tensor[] {in[0], longs(0, 2, 0, 1)}, s("mode", "reflect")),
+        gradCheck("Pad reflect", in -> run1("Pad", 13, new Tensor[] {in[0], longs(0, 2, 0, 1)}, s("mode", "reflect")),
                 randomF64(10, 2, 4));
-        gradcheck("Pad edge", in -> run1("Pad", 13, new Tensor[] {in[0], longs(1, -1, 2, 1)}, s("mode", "edge")),
+        gradCheck("Pad edge", in -> run1("Pad", 13, new Tensor[] {in[0], longs(1, -1, 2, 1)}, s("mode", "edge")),
                 randomF64(11, 2, 4));
-        gradcheck("ScatterElements none", in -> run1("ScatterElements", 13,
+        gradCheck("ScatterElements none", in -> run1("ScatterElements", 13,
                 new Tensor[] {in[0], Tensor.fromArray(new long[] {0, 0, -1}, 1, 3), in[1]}, i("axis", 0)),
                 randomF64(12, 3, 3), randomF64(13, 1, 3));
-        gradcheck("ScatterND add", in -> run1("ScatterND", 16,
+        gradCheck("ScatterND add", in -> run1("ScatterND", 16,
                 new Tensor[] {in[0], Tensor.fromArray(new long[] {1, 1}, 2, 1), in[1]}, s("reduction", "add")),
                 randomF64(14, 3, 2), randomF64(15, 2, 2));
-        gradcheck("Trilu", in -> run1("Trilu", 14, new Tensor[] {in[0]}, i("upper", 0)), randomF64(16, 3, 3));
-        gradcheck("OneHot values", in -> run1("OneHot", 11, new Tensor[] {longs(2, 0), longScalar(3), in[0]}), randomF64(17, 2));
-        gradcheck("DepthToSpace CRD", in -> run1("DepthToSpace", 13, new Tensor[] {in[0]}, i("blocksize", 2), s("mode", "CRD")),
+        gradCheck("Trilu", in -> run1("Trilu", 14, new Tensor[] {in[0]}, i("upper", 0)), randomF64(16, 3, 3));
+        gradCheck("OneHot values", in -> run1("OneHot", 11, new Tensor[] {longs(2, 0), longScalar(3), in[0]}), randomF64(17, 2));
+        gradCheck("DepthToSpace CRD", in -> run1("DepthToSpace", 13, new Tensor[] {in[0]}, i("blocksize", 2), s("mode", "CRD")),
                 randomF64(18, 1, 8, 2, 1));
-        gradcheck("SpaceToDepth", in -> run1("SpaceToDepth", 13, new Tensor[] {in[0]}, i("blocksize", 2)), randomF64(19, 1, 2, 2, 4));
-        gradcheck("Compress", in -> run1("Compress", 11, new Tensor[] {in[0], Tensor.fromArray(new boolean[] {true, false, true})}),
+        gradCheck("SpaceToDepth", in -> run1("SpaceToDepth", 13, new Tensor[] {in[0]}, i("blocksize", 2)), randomF64(19, 1, 2, 2, 4));
+        gradCheck("Compress", in -> run1("Compress", 11, new Tensor[] {in[0], Tensor.fromArray(new boolean[] {true, false, true})}),
                 randomF64(20, 2, 2));
-        gradcheck("Unique values", in -> run(node("Unique", 1, 4, i("axis", 1)), 11,
+        gradCheck("Unique values", in -> runNode(node("Unique", 1, 4, i("axis", 1)), 11,
                 run1("Concat", 13, new Tensor[] {in[0], in[0]}, i("axis", 1)))[0], randomF64(23, 2, 2));
-        gradcheck("ReverseSequence", in -> run1("ReverseSequence", 10, new Tensor[] {in[0], longs(2, 0, 3)}),
+        gradCheck("ReverseSequence", in -> run1("ReverseSequence", 10, new Tensor[] {in[0], longs(2, 0, 3)}),
                 randomF64(24, 3, 3, 2));
-        gradcheck("seeded training Dropout", in -> run(node("Dropout", 3, 1, i("seed", 3)), 13,
+        gradCheck("seeded training Dropout", in -> runNode(node("Dropout", 3, 1, i("seed", 3)), 13,
                 in[0], Tensor.scalar(0.3), Tensor.scalar(1, DType.BOOL))[0], randomF64(21, 4, 4));
     }
 
@@ -447,14 +394,12 @@ class ShapeOpsTest {
      */
     @Nested
     class AgainstOnnxRuntime {
-        private static final int FLOAT = 1, UINT8 = 2, INT8 = 3, UINT16 = 4, INT16 = 5, INT32 = 6, INT64 = 7, BOOL = 9,
-                FLOAT16 = 10, DOUBLE = 11, UINT32 = 12, UINT64 = 13;
         private static final int ROUNDS = 25;
 
         private final Random rnd = new Random(2026);
 
         /** One graph input: floating values in {@code f}, integer and bool values in {@code l}. */
-        private record In(String name, int type, int[] shape, double[] f, long[] l) {
+        private record In(String name, int type, int[] shape, double[] f, long[] l) implements GraphInput {
         }
 
         /** A single-node model under construction. */
@@ -462,7 +407,7 @@ class ShapeOpsTest {
             final String op;
             final int opset;
             final List<In> ins = new ArrayList<>();
-            final List<Pb> attrs = new ArrayList<>();
+            final List<Attr> attrs = new ArrayList<>();
             final List<String> text = new ArrayList<>();
             int[] outTypes = {FLOAT};
 
@@ -478,43 +423,28 @@ class ShapeOpsTest {
             }
 
             Case attr(String name, long v) {
-                attrs.add(new Pb().string(1, name).varint(20, 2).varint(3, v));
-                text.add(name + "=" + v);
-                return this;
+                return attr(ai(name, v));
             }
 
             Case attr(String name, long[] v) {
-                Pb a = new Pb().string(1, name).varint(20, 7);
-                for (long x : v) {
-                    a.varint(8, x);
-                }
-                attrs.add(a);
-                text.add(name + "=" + Arrays.toString(v));
-                return this;
+                return attr(ais(name, v));
             }
 
             Case attr(String name, float v) {
-                attrs.add(new Pb().string(1, name).varint(20, 1).f32(2, v));
-                text.add(name + "=" + v);
-                return this;
+                return attr(af(name, v));
             }
 
             Case attr(String name, String v) {
-                attrs.add(new Pb().string(1, name).varint(20, 3).string(4, v));
-                text.add(name + "=" + v);
-                return this;
+                return attr(as(name, v));
             }
 
             Case tensorAttr(String name, int type, long value) {
-                ByteBuffer b = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
-                if (type == INT64) {
-                    b.putLong(value);
-                } else {
-                    b.putFloat(value).limit(4);
-                }
-                byte[] raw = Arrays.copyOf(b.array(), type == INT64 ? 8 : 4);
-                attrs.add(new Pb().string(1, name).varint(20, 4).message(5, new Pb().varint(1, 1).varint(2, type).bytes(9, raw)));
-                text.add(name + "=tensor(" + value + ")");
+                return attr(OpsTestSupport.tensorAttr(name, type, value));
+            }
+
+            private Case attr(Attr a) {
+                attrs.add(a);
+                text.add(a.text());
                 return this;
             }
 
@@ -982,37 +912,8 @@ class ShapeOpsTest {
         // ---------------------------------------------------------------- running both
 
         private void check(Case c) {
-            Pb node = new Pb();
-            for (In x : c.ins) {
-                node.string(1, x == null ? "" : x.name);
-            }
-            for (int k = 0; k < c.outTypes.length; k++) {
-                node.string(2, "y" + k);
-            }
-            node.string(3, "n").string(4, c.op);
-            c.attrs.forEach(a -> node.message(5, a));
-            Pb graph = new Pb().message(1, node).string(2, "g");
-            for (In x : c.ins) {
-                if (x != null) {
-                    Pb dims = new Pb();
-                    for (int d : x.shape) {
-                        dims.message(1, new Pb().varint(1, d));
-                    }
-                    graph.message(11, new Pb().string(1, x.name).message(2, new Pb().message(1,
-                            new Pb().varint(1, x.type).message(2, dims))));
-                }
-            }
-            for (int k = 0; k < c.outTypes.length; k++) {
-                graph.message(12, new Pb().string(1, "y" + k).message(2, new Pb().message(1, new Pb().varint(1, c.outTypes[k]))));
-            }
-            byte[] model = new Pb().varint(1, 9).message(8, new Pb().string(1, "").varint(2, c.opset)).message(7, graph).bytes();
-            OrtEnvironment env;
-            try {
-                env = OrtEnvironment.getEnvironment();
-            } catch (Throwable t) {
-                Assumptions.abort("ONNX Runtime is not available here: " + t);
-                return;
-            }
+            byte[] model = singleNodeModel(c.op, c.opset, c.attrs.toArray(Attr[]::new), c.ins.toArray(GraphInput[]::new), c.outTypes);
+            OrtEnvironment env = ortOrAbort();
             Map<String, Tensor> feeds = new LinkedHashMap<>();
             Map<String, OnnxTensor> ortFeeds = new LinkedHashMap<>();
             try (OrtSession session = env.createSession(model, new OrtSession.SessionOptions())) {
@@ -1110,50 +1011,6 @@ class ShapeOpsTest {
                 }
                 assertArrayEquals(e, actual.contiguous().toLongArray(), what);
             }
-        }
-    }
-
-    /** A protobuf wire-format writer, enough to build single-node ONNX models. */
-    private static final class Pb {
-        private final ByteArrayOutputStream out = new ByteArrayOutputStream();
-
-        Pb varint(int field, long v) {
-            raw((long) field << 3);
-            raw(v);
-            return this;
-        }
-
-        Pb f32(int field, float v) {
-            raw(((long) field << 3) | 5);
-            out.writeBytes(ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putFloat(v).array());
-            return this;
-        }
-
-        Pb string(int field, String s) {
-            return bytes(field, s.getBytes(StandardCharsets.UTF_8));
-        }
-
-        Pb message(int field, Pb m) {
-            return bytes(field, m.bytes());
-        }
-
-        Pb bytes(int field, byte[] b) {
-            raw(((long) field << 3) | 2);
-            raw(b.length);
-            out.writeBytes(b);
-            return this;
-        }
-
-        byte[] bytes() {
-            return out.toByteArray();
-        }
-
-        private void raw(long v) {
-            while ((v & ~0x7fL) != 0) {
-                out.write((int) ((v & 0x7f) | 0x80));
-                v >>>= 7;
-            }
-            out.write((int) v);
         }
     }
 }
