@@ -13,9 +13,6 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>Which algorithm runs is decided from the shape and layout alone, never from the thread count:
  * <ul>
- *   <li>B stored transposed, MR..{@link #DIRECT_B_MAX_M} rows and at most {@link #SMALL_BT_MAX_KN} elements
- *       of B (attention's q k^T per head): B copied row-major, then the blocked path with B in place
- *       ({@link #smallTransposed});</li>
  *   <li>N <= {@link #DOT_MAX_N} (matrix times vector and other very narrow products), or B stored
  *       transposed (unit-stride along K: a Linear layer's x W^T) with M <= {@link #DOT_MAX_M_TRANSPOSED}:
  *       dot products along K ({@link #dotPath});</li>
@@ -90,14 +87,7 @@ final class Sgemm {
     /** The cut-off in use: PARALLEL_MIN_FLOPS, lowered by tests so that small products take the parallel paths too. */
     static volatile long parallelMinFlops = PARALLEL_MIN_FLOPS;
 
-    /**
-     * Up to this many elements (K x N), a transposed B with MR..DIRECT_B_MAX_M rows is copied row-major
-     * and multiplied on the blocked path with B in place ({@link #smallTransposed}): attention's
-     * q k^T per head (16 x 32 x 16, k a transposed view) took 1.6 us as dot products, 0.5 us so.
-     */
-    static final int SMALL_BT_MAX_KN = prop("graft.gemm.smallBtMaxKN", 8192);
-
-    private static final ThreadLocal<float[][]> BUFFERS = ThreadLocal.withInitial(() -> new float[4][0]);
+    private static final ThreadLocal<float[][]> BUFFERS = ThreadLocal.withInitial(() -> new float[3][0]);
 
     private Sgemm() {
     }
@@ -157,10 +147,6 @@ final class Sgemm {
         }
         boolean par = parallel && Parallel.threads() > 1 && 2L * m * n * k >= parallelMinFlops;
         boolean bT = brs == 1 && bcs != 1; // B's columns run along K: a weight [out, in] used as W^T
-        if (bT && n > DOT_MAX_N && m >= MR && m <= DIRECT_B_MAX_M && (long) k * n <= SMALL_BT_MAX_KN) {
-            smallTransposed(m, n, k, alpha, a, ao, ars, acs, b, bo, bcs, beta, c, co, ldc);
-            return;
-        }
         if (n <= DOT_MAX_N || (bT && m <= DOT_MAX_M_TRANSPOSED)) {
             dotPath(m, n, k, alpha, a, ao, ars, acs, b, bo, brs, bcs, beta, c, co, ldc, par);
             return;
@@ -219,23 +205,6 @@ final class Sgemm {
                 blocked(i0, i1, j0, j1, k, alpha, a, ao, ars, acs, b, bo, brs, bcs, beta, c, co, ldc, packA, packB);
             }
         });
-    }
-
-    /**
-     * A small product with B stored transposed (B(p, j) = b[bo + p + j*bcs]): B is copied into a
-     * row-major K x N scratch array (at most SMALL_BT_MAX_KN elements) and the blocked path reads it in
-     * place, on this thread (the product is far below the parallel cut-off).
-     */
-    private static void smallTransposed(int m, int n, int k, float alpha, float[] a, int ao, int ars, int acs, float[] b,
-                                        int bo, int bcs, float beta, float[] c, int co, int ldc) {
-        float[] bt = buffer(3, k * n);
-        for (int j = 0; j < n; j++) {
-            int src = bo + j * bcs;
-            for (int p = 0; p < k; p++) {
-                bt[p * n + j] = b[src + p];
-            }
-        }
-        blocked(0, m, 0, n, k, alpha, a, ao, ars, acs, bt, 0, n, 1, beta, c, co, ldc, n > DIRECT_A_MAX_N, false);
     }
 
     private static void scaleC(int m, int n, float beta, float[] c, int co, int ldc) {
@@ -321,7 +290,7 @@ final class Sgemm {
      * Whether a panel nr columns wide can be read from an unpacked B: the kernels read whole vectors
      * of a B row, NR lanes (two vectors) or, for a right-edge panel of exactly one vector, VL lanes
      * (the 1-vector kernels). Saves packing B on every call of a product one vector wide
-     * (attention's 16 x 32 x 16 per head).
+     * (q k^T per attention head, 16 x 32 x 16, when k^T is contiguous).
      */
     private static boolean inPlaceWidth(int nr) {
         return nr == NR || nr == VL;

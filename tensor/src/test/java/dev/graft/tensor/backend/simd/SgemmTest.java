@@ -72,7 +72,7 @@ class SgemmTest {
             // B^T (x W^T) with M <= 64: computed as C^T = W A^T, tiles stored transposed
             {48, 100, 77}, {64, 200, 384}, {20, 33, 300}, {65, 70, 30}, {2, 19, 50}, {6, 21, 40}, {128, 40, 20},
             // attention per head (16 x 32 x 16 and 16 x 16 x 32), a right-edge panel of one vector read in place
-            // (N = NR + VL), and small B^T copied row-major (K x N <= Sgemm.SMALL_BT_MAX_KN) at the edges of that rule
+            // (N = NR + VL), small B^T around the dot-product cut-off (M <= 16)
             {16, 16, 32}, {16, 32, 16}, {16, 48, 64}, {12, 16, 64}, {32, 80, 100}, {8, 24, 300}, {24, 16, 512},
             {33, 16, 32}, {7, 16, 32},
         };
