@@ -357,10 +357,36 @@ final class QuantOps {
     static Tensor[] matMulInteger(OpContext ctx) {
         try (NoGrad ignored = NoGrad.enter()) {
             Tensor a = centered(ctx, ctx.input(0), ctx.optionalInput(2), true, "A");
-            Tensor b = centered(ctx, ctx.input(1), ctx.optionalInput(3), false, "B");
-            checkInner(ctx, a, b);
-            return new Tensor[] {QuantOpsIntegerMatMul.matmul(a, b)};
+            CenteredB b = centeredB(ctx, ctx.input(1), ctx.optionalInput(3));
+            checkInner(ctx, a, b.centered());
+            return new Tensor[] {QuantOpsIntegerMatMul.matmul(a, b.centered(), b.stats())};
         }
+    }
+
+    /** B - b_zero_point as float32 and its bound statistics, with the tensors and versions they came from. */
+    private record CenteredB(java.lang.ref.WeakReference<Tensor> zp, int version, int zpVersion, Tensor centered, double[] stats) {
+    }
+
+    /**
+     * MatMulInteger's B is almost always a weight initializer: the same tensor object on every run.
+     * Its centered float copy and bound statistics are kept per B tensor (weak keys: a dropped
+     * model's entries go with it) and reused while B and its zero point are the same objects with
+     * the same storage versions, so a forward no longer converts every weight matrix on every call
+     * (it was most of the int8 model's time). The price is a float32 copy of each int8 weight.
+     */
+    private static final java.util.Map<Tensor, CenteredB> B_CACHE = java.util.Collections.synchronizedMap(new java.util.WeakHashMap<>());
+
+    private static CenteredB centeredB(OpContext ctx, Tensor b, Tensor zp) {
+        CenteredB c = B_CACHE.get(b);
+        int zpVersion = zp == null ? -1 : zp.storage().version();
+        if (c != null && c.version() == b.storage().version() && c.zp().get() == zp && c.zpVersion() == zpVersion) {
+            return c;
+        }
+        Tensor centered = centered(ctx, b, zp, false, "B");
+        c = new CenteredB(new java.lang.ref.WeakReference<>(zp), b.storage().version(), zpVersion, centered,
+                QuantOpsIntegerMatMul.bStats(centered));
+        B_CACHE.put(b, c);
+        return c;
     }
 
     private static void checkInner(OpContext ctx, Tensor a, Tensor b) {

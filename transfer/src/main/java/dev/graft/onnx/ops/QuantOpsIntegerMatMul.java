@@ -33,11 +33,16 @@ final class QuantOpsIntegerMatMul {
      * 2^24), returned as an INT32 tensor, wrapping modulo 2^32 like an int32 accumulator would.
      */
     static Tensor matmul(Tensor a, Tensor b) {
+        return matmul(a, b, bStats(b));
+    }
+
+    /** As {@link #matmul(Tensor, Tensor)} with B's {@link #bStats} computed beforehand (B is usually a constant weight). */
+    static Tensor matmul(Tensor a, Tensor b, double[] bStats) {
         try (NoGrad ignored = NoGrad.enter()) {
             int[] as = a.shape();
-            int[] bs = b.shape();
             int k = as[as.length - 1];
-            double bound = bound(a, b, k);
+            double[] aStats = aStats(a, k);
+            double bound = Math.min(aStats[1] * bStats[0], aStats[0] * bStats[1]);
             Tensor out;
             if (bound < FLOAT32_EXACT) {
                 out = a.matmul(b);
@@ -60,8 +65,14 @@ final class QuantOpsIntegerMatMul {
 
     /** A bound on every partial sum of every dot product of {@code a @ b}. */
     static double bound(Tensor a, Tensor b, int k) {
+        double[] sa = aStats(a, k);
+        double[] sb = bStats(b);
+        return Math.min(sa[1] * sb[0], sa[0] * sb[1]);
+    }
+
+    /** {max |a|, max over rows of sum |a_row|} for rows of length k. */
+    static double[] aStats(Tensor a, int k) {
         float[] av = floats(a);
-        float[] bv = floats(b);
         double maxA = 0;
         double maxRowSum = 0;
         for (int r = 0; r + k <= av.length && k > 0; r += k) {
@@ -73,6 +84,12 @@ final class QuantOpsIntegerMatMul {
             }
             maxRowSum = Math.max(maxRowSum, s);
         }
+        return new double[] {maxA, maxRowSum};
+    }
+
+    /** {max |b|, max over columns (of every batch matrix) of sum |b_col|}. */
+    static double[] bStats(Tensor b) {
+        float[] bv = floats(b);
         int[] bs = b.shape();
         int n = b.dim() == 1 ? 1 : bs[bs.length - 1];
         int kb = b.dim() == 1 ? bs[0] : bs[bs.length - 2];
@@ -93,7 +110,7 @@ final class QuantOpsIntegerMatMul {
                 maxColSum = Math.max(maxColSum, c);
             }
         }
-        return Math.min(maxRowSum * maxB, maxA * maxColSum);
+        return new double[] {maxB, maxColSum};
     }
 
     /** The elements of a float32 tensor in row-major order, without a copy when it owns a plain array. */
