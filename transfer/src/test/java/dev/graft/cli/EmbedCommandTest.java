@@ -4,28 +4,17 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /** `graft embed` in-process: line per input, 384 tab-separated values of unit norm, batch-size independence, errors. */
 class EmbedCommandTest {
 
-  private record Run(int exit, String out, String err) {}
-
-  private static Run run(String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    CommandLine cli = new CommandLine(new GraftCli());
-    cli.setOut(new PrintWriter(out, true));
-    cli.setErr(new PrintWriter(err, true));
-    int exit = cli.execute(args);
-    return new Run(exit, out.toString(), err.toString());
+  private static CliRun run(String... args) {
+    return CliRun.of(args);
   }
 
   private static double[][] parse(String out) {
@@ -35,7 +24,7 @@ class EmbedCommandTest {
 
   @Test
   void embedsEachTextInOrder(@TempDir Path dir) throws Exception {
-    Run r = run("embed", "--text", "hello world", "--text", "the cat sat on the mat", "--batch-size", "1");
+    CliRun r = run("embed", "--text", "hello world", "--text", "the cat sat on the mat", "--batch-size", "1");
     assertEquals(0, r.exit(), r.err());
     double[][] v = parse(r.out());
     assertEquals(2, v.length);
@@ -51,7 +40,7 @@ class EmbedCommandTest {
     // the same texts from a file, in one padded batch: same numbers (fp32 results do not depend on batching)
     Path f = dir.resolve("texts.txt");
     Files.write(f, List.of("hello world", "the cat sat on the mat"));
-    Run fromFile = run("embed", "--file", f.toString(), "--batch-size", "32");
+    CliRun fromFile = run("embed", "--file", f.toString(), "--batch-size", "32");
     assertEquals(0, fromFile.exit(), fromFile.err());
     double[][] w = parse(fromFile.out());
     for (int i = 0; i < 2; i++) {
@@ -63,13 +52,13 @@ class EmbedCommandTest {
 
   @Test
   void badArgumentsAreRefusedWithReasons() {
-    Run zero = run("embed", "--text", "x", "--batch-size", "0");
+    CliRun zero = run("embed", "--text", "x", "--batch-size", "0");
     assertNotEquals(0, zero.exit());
     assertTrue(zero.err().contains("--batch-size must be >= 1"), zero.err());
-    Run half = run("embed", "--text", "x", "--model", "m.onnx");
+    CliRun half = run("embed", "--text", "x", "--model", "m.onnx");
     assertNotEquals(0, half.exit());
     assertTrue(half.err().contains("--model and --tokenizer go together"), half.err());
-    Run none = run("embed");
+    CliRun none = run("embed");
     assertNotEquals(0, none.exit());
     assertTrue(none.err().contains("--text") || none.err().contains("--file"), none.err());
   }

@@ -13,12 +13,9 @@ import dev.graft.tensor.Tensor;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -40,21 +37,8 @@ class OnnxCommandsTest {
     @TempDir
     Path tmp;
 
-    private record Run(int exit, String out, String err) {
-        @Override
-        public String toString() {
-            return "exit " + exit + "\nstdout:\n" + out + "\nstderr:\n" + err;
-        }
-    }
-
-    private static Run run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        CommandLine cl = new CommandLine(new GraftCli());
-        cl.setOut(new PrintWriter(out, true));
-        cl.setErr(new PrintWriter(err, true));
-        int exit = cl.execute(args);
-        return new Run(exit, out.toString(), err.toString());
+    private static CliRun run(String... args) {
+        return CliRun.of(args);
     }
 
     private static Path nodeCase(String name) {
@@ -67,7 +51,7 @@ class OnnxCommandsTest {
     @Test
     void everyCommandHasHelp() {
         for (String cmd : new String[] {"inspect", "run", "onnx-test"}) {
-            Run r = run(cmd, "--help");
+            CliRun r = run(cmd, "--help");
             assertEquals(0, r.exit(), r.toString());
             assertTrue(r.out().contains("Usage: graft " + cmd), r.toString());
         }
@@ -82,14 +66,14 @@ class OnnxCommandsTest {
     @Test
     void inspectOnnxTextAndJson() throws IOException {
         Path model = nodeCase("test_matmulinteger").resolve("model.onnx");
-        Run r = run("inspect", model.toString());
+        CliRun r = run("inspect", model.toString());
         assertEquals(0, r.exit(), r.toString());
         assertTrue(r.out().contains("format:      onnx"), r.out());
         assertTrue(r.out().contains("opsets:      ai.onnx 10"), r.out());
         assertTrue(r.out().matches("(?s).*inputs:\\R  A: uint8\\[4, 3\\]\\R.*"), r.out());
         assertTrue(r.out().contains("MatMulInteger 1"), r.out());
         assertTrue(r.out().contains("every op is supported"), r.out());
-        Run j = run("inspect", "--json", model.toString());
+        CliRun j = run("inspect", "--json", model.toString());
         assertEquals(0, j.exit(), j.toString());
         JsonNode n = new ObjectMapper().readTree(j.out());
         assertEquals("onnx", n.get("format").asText());
@@ -108,7 +92,7 @@ class OnnxCommandsTest {
         Path model = tmp.resolve("renamed.onnx");
         String text = new String(bytes, java.nio.charset.StandardCharsets.ISO_8859_1).replace("QuantizeLinear", "NoSuchOpLinear");
         Files.write(model, text.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
-        Run r = run("inspect", "--json", model.toString());
+        CliRun r = run("inspect", "--json", model.toString());
         assertEquals(0, r.exit(), r.toString());
         JsonNode n = new ObjectMapper().readTree(r.out());
         assertEquals("NoSuchOpLinear", n.get("unsupported_ops").get(0).asText(), r.out());
@@ -122,7 +106,7 @@ class OnnxCommandsTest {
             Assumptions.assumeTrue(in != null, "skipped: the quantized MiniLM artifact is not on the classpath");
             Files.copy(in, model, StandardCopyOption.REPLACE_EXISTING);
         }
-        Run r = run("inspect", "--json", model.toString());
+        CliRun r = run("inspect", "--json", model.toString());
         assertEquals(0, r.exit(), r.toString());
         JsonNode n = new ObjectMapper().readTree(r.out());
         assertEquals(36, n.get("ops").get("MatMulInteger").asInt(), n.get("ops").toString());
@@ -152,7 +136,7 @@ class OnnxCommandsTest {
         ts.put("encoder.bias", Tensor.zeros(DType.FLOAT64, 4));
         ts.put("step", Tensor.fromArray(new long[] {7}));
         SafeTensors.write(f, ts, Map.of("format", "pt"));
-        Run r = run("inspect", f.toString());
+        CliRun r = run("inspect", f.toString());
         assertEquals(0, r.exit(), r.toString());
         assertTrue(r.out().contains("format:      safetensors"), r.out());
         assertTrue(r.out().contains("parameters (3 tensors, 17 values, 88 bytes)"), r.out());
@@ -177,7 +161,7 @@ class OnnxCommandsTest {
         Files.writeString(index, """
                 {"metadata": {"total_size": 40}, "weight_map": {"a.weight": "model-00001-of-00002.safetensors",
                  "b.weight": "model-00002-of-00002.safetensors"}}""");
-        Run r = run("inspect", "--json", index.toString());
+        CliRun r = run("inspect", "--json", index.toString());
         assertEquals(0, r.exit(), r.toString());
         JsonNode n = new ObjectMapper().readTree(r.out());
         assertEquals(2, n.get("shards").size());
@@ -192,7 +176,7 @@ class OnnxCommandsTest {
 
     @Test
     void inspectErrors() throws IOException {
-        Run r = run("inspect", tmp.resolve("nope.onnx").toString());
+        CliRun r = run("inspect", tmp.resolve("nope.onnx").toString());
         assertEquals(2, r.exit());
         assertTrue(r.err().contains("no such file"), r.toString());
         Path junk = tmp.resolve("junk.onnx");
@@ -228,7 +212,7 @@ class OnnxCommandsTest {
             List<String> args = new ArrayList<>(List.of("run", "--model", c.resolve("model.onnx").toString()));
             args.addAll(npyInputs(c));
             args.addAll(List.of("--output-dir", outDir.toString()));
-            Run r = run(args.toArray(String[]::new));
+            CliRun r = run(args.toArray(String[]::new));
             assertEquals(0, r.exit(), name + ": " + r);
             List<OnnxValueInfo> outs = OnnxModel.read(c.resolve("model.onnx")).graph().outputs();
             OnnxConformance conf = new OnnxConformance();
@@ -252,7 +236,7 @@ class OnnxCommandsTest {
         List<String> args = new ArrayList<>(List.of("run", "--model", model, "--output-dir", out));
         args.addAll(good);
         args.addAll(List.of("--input", "nosuch=" + tmp.resolve("in_0.npy")));
-        Run r = run(args.toArray(String[]::new));
+        CliRun r = run(args.toArray(String[]::new));
         assertEquals(2, r.exit(), r.toString());
         assertTrue(r.err().contains("unknown input 'nosuch'") && r.err().contains("[A, B, a_zero_point, b_zero_point]"), r.toString());
 
@@ -313,7 +297,7 @@ class OnnxCommandsTest {
         byte[] model = Files.readAllBytes(skip1.resolve("model.onnx"));
         String text = new String(model, java.nio.charset.StandardCharsets.ISO_8859_1).replace("QuantizeLinear", "NoSuchOpLinear");
         Files.write(skip1.resolve("model.onnx"), text.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
-        Run r = run("onnx-test", suite.toString());
+        CliRun r = run("onnx-test", suite.toString());
         assertEquals(0, r.exit(), r.toString());
         assertTrue(r.out().contains("PASS test_quantizelinear\n") || r.out().contains("PASS test_quantizelinear\r\n"), r.toString());
         assertTrue(r.out().contains("SKIP test_nosuchop: unsupported op NoSuchOpLinear"), r.toString());
@@ -360,7 +344,7 @@ class OnnxCommandsTest {
         Path outDir = tmp.resolve("q");
         List<String> args = new ArrayList<>(List.of("run", "--model", c.resolve("model.onnx").toString(), "--output-dir", outDir.toString()));
         args.addAll(npyInputs(c));
-        Run r = run(args.toArray(String[]::new));
+        CliRun r = run(args.toArray(String[]::new));
         assertEquals(0, r.exit(), r.toString());
         OnnxValueInfo y = m.graph().outputs().getFirst();
         Path f = outDir.resolve(RunCommand.sanitize(y.name()) + ".npy");

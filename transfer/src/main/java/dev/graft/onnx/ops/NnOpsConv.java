@@ -216,26 +216,36 @@ final class NnOpsConv {
 
     // ------------------------------------------------------------------ Conv
 
-    static Tensor conv(OpContext ctx) {
-        Tensor x = ctx.input(0);
-        Tensor w = ctx.input(1);
-        Tensor b = ctx.optionalInput(2);
+    /**
+     * Conv's and ConvTranspose's shared operand checks: X is [N, C, spatial...], W has X's rank and
+     * dtype, and a kernel_shape attribute, when present, equals W's spatial shape (returned).
+     */
+    private static int[] checkedKernel(OpContext ctx, Tensor x, Tensor w, String weightLayout) {
         int r = x.dim();
         if (r < 3) {
             throw ctx.error("input X must be [N, C, spatial...] with at least one spatial axis");
         }
         if (w.dim() != r) {
-            throw ctx.error("weight W must have the rank of X (" + r + "), [M, C/group, k...]");
+            throw ctx.error("weight W must have the rank of X (" + r + "), " + weightLayout);
         }
         if (!x.dtype().isFloating() || x.dtype() != w.dtype()) {
             throw ctx.error("X and W must be floating tensors of one dtype");
         }
-        int n = r - 2;
         int[] kernel = Arrays.copyOfRange(w.shape(), 2, r);
         int[] ks = ctx.attrIntArray("kernel_shape", null);
         if (ks != null && !Arrays.equals(ks, kernel)) {
             throw ctx.error("kernel_shape " + Arrays.toString(ks) + " does not match the weight's spatial shape " + Arrays.toString(kernel));
         }
+        return kernel;
+    }
+
+    static Tensor conv(OpContext ctx) {
+        Tensor x = ctx.input(0);
+        Tensor w = ctx.input(1);
+        Tensor b = ctx.optionalInput(2);
+        int r = x.dim();
+        int[] kernel = checkedKernel(ctx, x, w, "[M, C/group, k...]");
+        int n = r - 2;
         int[] stride = spatialInts(ctx, "strides", n, 1, 1);
         int[] dilation = spatialInts(ctx, "dilations", n, 1, 1);
         long g = ctx.attrInt("group", 1);
@@ -344,21 +354,8 @@ final class NnOpsConv {
         Tensor w = ctx.input(1);
         Tensor b = ctx.optionalInput(2);
         int r = x.dim();
-        if (r < 3) {
-            throw ctx.error("input X must be [N, C, spatial...] with at least one spatial axis");
-        }
-        if (w.dim() != r) {
-            throw ctx.error("weight W must have the rank of X (" + r + "), [C, M/group, k...]");
-        }
-        if (!x.dtype().isFloating() || x.dtype() != w.dtype()) {
-            throw ctx.error("X and W must be floating tensors of one dtype");
-        }
+        int[] kernel = checkedKernel(ctx, x, w, "[C, M/group, k...]");
         int n = r - 2;
-        int[] kernel = Arrays.copyOfRange(w.shape(), 2, r);
-        int[] ks = ctx.attrIntArray("kernel_shape", null);
-        if (ks != null && !Arrays.equals(ks, kernel)) {
-            throw ctx.error("kernel_shape " + Arrays.toString(ks) + " does not match the weight's spatial shape " + Arrays.toString(kernel));
-        }
         int[] stride = spatialInts(ctx, "strides", n, 1, 1);
         int[] dilation = spatialInts(ctx, "dilations", n, 1, 1);
         int[] outPad = spatialInts(ctx, "output_padding", n, 0, 0);
