@@ -191,16 +191,8 @@ final class InspectCommand implements Callable<Integer> {
             long bytes = 0;
             for (String name : f.names()) {
                 SafeTensorsFile.Entry e = f.entry(name);
-                Map<String, Object> p = new LinkedHashMap<>();
-                p.put("name", name);
-                p.put("dtype", e.dtype());
-                p.put("shape", e.shape());
-                params.add(p);
-                long n = 1;
-                for (int d : e.shape()) {
-                    n *= d;
-                }
-                count += n;
+                params.add(row(name, e, null));
+                count += numel(e);
                 bytes += e.byteLength();
             }
             info.put("parameters", params);
@@ -252,17 +244,8 @@ final class InspectCommand implements Callable<Integer> {
                     if (e == null) {
                         throw new SafeTensorsException(index + ": shard " + shard.getKey() + " has no tensor '" + name + "'");
                     }
-                    Map<String, Object> p = new LinkedHashMap<>();
-                    p.put("name", name);
-                    p.put("dtype", e.dtype());
-                    p.put("shape", e.shape());
-                    p.put("shard", shard.getKey());
-                    params.add(p);
-                    long n = 1;
-                    for (int d : e.shape()) {
-                        n *= d;
-                    }
-                    count += n;
+                    params.add(row(name, e, shard.getKey()));
+                    count += numel(e);
                     bytes += e.byteLength();
                 }
             }
@@ -271,6 +254,26 @@ final class InspectCommand implements Callable<Integer> {
         info.put("parameter_count", count);
         info.put("parameter_bytes", bytes);
         return info;
+    }
+
+    /** One parameter row of a safetensors tensor (with its shard file, when sharded). */
+    private static Map<String, Object> row(String name, SafeTensorsFile.Entry e, String shard) {
+        Map<String, Object> p = new LinkedHashMap<>();
+        p.put("name", name);
+        p.put("dtype", e.dtype());
+        p.put("shape", e.shape());
+        if (shard != null) {
+            p.put("shard", shard);
+        }
+        return p;
+    }
+
+    private static long numel(SafeTensorsFile.Entry e) {
+        long n = 1;
+        for (int d : e.shape()) {
+            n *= d;
+        }
+        return n;
     }
 
     // ------------------------------------------------------------------ text
