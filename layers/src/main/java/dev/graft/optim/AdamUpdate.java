@@ -7,6 +7,19 @@ import java.util.Map;
 
 /** The Adam update both {@link Adam} and {@link AdamW} run; they differ only in how weight decay enters. */
 final class AdamUpdate {
+
+    /** PyTorch's Adam/AdamW option defaults; the two differ only in {@code weight_decay}. */
+    static Map<String, Double> defaults(double weightDecay) {
+        Map<String, Double> d = new java.util.LinkedHashMap<>();
+        d.put(ParamGroup.LR, 1e-3);
+        d.put(ParamGroup.BETA1, 0.9);
+        d.put(ParamGroup.BETA2, 0.999);
+        d.put(ParamGroup.EPS, 1e-8);
+        d.put(ParamGroup.WEIGHT_DECAY, weightDecay);
+        d.put(ParamGroup.AMSGRAD, 0.0);
+        d.put(ParamGroup.MAXIMIZE, 0.0);
+        return d;
+    }
     private AdamUpdate() {
     }
 

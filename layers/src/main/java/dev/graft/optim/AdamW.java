@@ -3,7 +3,6 @@ package dev.graft.optim;
 import dev.graft.tensor.Tensor;
 
 import java.util.Collection;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -34,19 +33,7 @@ public final class AdamW extends Optimizer {
 
     /** Several groups; options a group leaves unset come from {@code defaults} (may be null). */
     public AdamW(List<ParamGroup> groups, ParamGroup defaults) {
-        super(groups, defaults, builtIn());
-    }
-
-    private static Map<String, Double> builtIn() {
-        Map<String, Double> d = new LinkedHashMap<>();
-        d.put(ParamGroup.LR, 1e-3);
-        d.put(ParamGroup.BETA1, 0.9);
-        d.put(ParamGroup.BETA2, 0.999);
-        d.put(ParamGroup.EPS, 1e-8);
-        d.put(ParamGroup.WEIGHT_DECAY, 0.01);
-        d.put(ParamGroup.AMSGRAD, 0.0);
-        d.put(ParamGroup.MAXIMIZE, 0.0);
-        return d;
+        super(groups, defaults, AdamUpdate.defaults(0.01));
     }
 
     @Override

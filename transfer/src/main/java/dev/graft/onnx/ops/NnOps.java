@@ -42,28 +42,8 @@ final class NnOps {
             }
         });
         r.register("InstanceNormalization", NnOps::instanceNorm);
-        r.register("LayerNormalization", new OnnxOp() {
-            @Override
-            public Tensor[] apply(OpContext ctx) {
-                return layerNorm(ctx);
-            }
-
-            @Override
-            public String unsupportedReason(OnnxNode node, int opset) {
-                return stashReason(node);
-            }
-        });
-        r.register("GroupNormalization", new OnnxOp() {
-            @Override
-            public Tensor[] apply(OpContext ctx) {
-                return new Tensor[] {groupNorm(ctx)};
-            }
-
-            @Override
-            public String unsupportedReason(OnnxNode node, int opset) {
-                return stashReason(node);
-            }
-        });
+        r.register("LayerNormalization", stashChecked(NnOps::layerNorm));
+        r.register("GroupNormalization", stashChecked(ctx -> new Tensor[] {groupNorm(ctx)}));
         r.register("MeanVarianceNormalization", ctx -> {
             // (x - mean) / (std + 1e-9) over axes (default N and spatial: [0, 2, 3]), population std
             Tensor x = floating(ctx, ctx.input(0));
@@ -75,17 +55,7 @@ final class NnOps {
             return new Tensor[] {centered.div(centered.square().mean(axes, true).sqrt().add(1e-9))};
         });
         r.register("LRN", NnOps::lrn);
-        r.register("RMSNormalization", new OnnxOp() {
-            @Override
-            public Tensor[] apply(OpContext ctx) {
-                return new Tensor[] {rmsNorm(ctx)};
-            }
-
-            @Override
-            public String unsupportedReason(OnnxNode node, int opset) {
-                return stashReason(node);
-            }
-        });
+        r.register("RMSNormalization", stashChecked(ctx -> new Tensor[] {rmsNorm(ctx)}));
         r.register("LpNormalization", ctx -> {
             Tensor x = floating(ctx, ctx.input(0));
             int axis = ctx.axis(ctx.attrInt("axis", -1), x.dim());
@@ -95,6 +65,21 @@ final class NnOps {
             }
             return new Tensor[] {x.div(NnOpsPool.lpNorm(x, p, new int[] {axis}))};
         });
+    }
+
+    /** An op whose only load-time refusal is an unsupported {@code stash_type}. */
+    private static OnnxOp stashChecked(OnnxOp op) {
+        return new OnnxOp() {
+            @Override
+            public Tensor[] apply(OpContext ctx) {
+                return op.apply(ctx);
+            }
+
+            @Override
+            public String unsupportedReason(OnnxNode node, int opset) {
+                return stashReason(node);
+            }
+        };
     }
 
     private static String stashReason(OnnxNode node) {
