@@ -31,13 +31,13 @@ final class Engine {
                 throw new IllegalStateException("backward: a gradient can be implied only for a single-element output; this one has shape "
                         + Arrays.toString(root.shape()) + ", so pass the upstream gradient");
             }
-            g0 = Tensor.onesLike(root);
+            g0 = Tensor.onesLike(root).to(root.device());
         } else {
             if (!Arrays.equals(seed.shape(), root.shape())) {
                 throw new IllegalArgumentException("backward: upstream gradient of shape " + Arrays.toString(seed.shape())
                         + " does not match the output shape " + Arrays.toString(root.shape()));
             }
-            g0 = seed.detach().to(root.dtype());
+            g0 = seed.detach().to(root.dtype()).to(root.device());
         }
         try (NoGrad ignored = NoGrad.enter()) {
             Map<Tensor, Tensor> leafGrads = new IdentityHashMap<>();
@@ -151,6 +151,9 @@ final class Engine {
         }
         if (r.dtype() != input.dtype()) {
             r = r.to(input.dtype());
+        }
+        if (!r.device().equals(input.device())) {
+            r = r.to(input.device()); // toDevice: the gradient goes back where the input lives
         }
         return r;
     }

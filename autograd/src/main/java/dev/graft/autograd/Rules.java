@@ -37,6 +37,7 @@ final class Rules {
     static {
         // ---- shape and copy ops
         def("to", (n, g) -> grads(g));
+        def("toDevice", (n, g) -> grads(g)); // the engine moves it back to the input's device
         def("clone", (n, g) -> grads(g));
         def("contiguous", (n, g) -> grads(g));
         def("reshape", (n, g) -> grads(g.reshape(n.<int[]>attr(0))));

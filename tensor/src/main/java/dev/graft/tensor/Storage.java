@@ -1,19 +1,39 @@
 package dev.graft.tensor;
 
+import dev.graft.tensor.spi.DeviceMemory;
+import dev.graft.tensor.spi.DeviceRuntime;
+
 /**
- * The heap array behind one or more tensor views: {@code float[]} for float32, {@code double[]}
- * for float64, {@code long[]} for int64, {@code int[]} for int32, {@code byte[]} for uint8 and bool
- * (0 or 1), {@code short[]} holding the raw bits for float16 and bfloat16. The garbage collector
- * owns it: there is nothing to close.
+ * The elements behind one or more tensor views.
+ *
+ * <p>On the CPU (every storage unless a {@link DeviceRuntime} made it otherwise) this is a heap
+ * array: {@code float[]} for float32, {@code double[]} for float64, {@code long[]} for int64,
+ * {@code int[]} for int32, {@code byte[]} for uint8 and bool (0 or 1), {@code short[]} holding the
+ * raw bits for float16 and bfloat16. The garbage collector owns it: there is nothing to close.
+ *
+ * <p>A storage whose {@link #device()} is an accelerator keeps its elements in {@link DeviceMemory}
+ * and, when the host needs them, in a host mirror of the same array type. Two flags say which copy
+ * is current; {@link #deviceForRead()}/{@link #deviceForWrite(boolean)} and
+ * {@link #hostForRead()}/{@link #hostForWrite()} move data the way the caller needs it, so a
+ * device tensor that only flows through device kernels is never copied to the host, and one that
+ * only flows through host fallbacks is never copied back until a device kernel asks for it.
+ * {@link #array()} on a device storage is the conservative host access (current on the host, and
+ * the device copy marked stale, since the caller may write).
  *
  * <p>The element accessors here are the slow, general path used by the reference backend and by
  * printing; kernels that care about speed take {@link #array()} and switch on the dtype once.
  */
 public final class Storage {
     private final DType dtype;
-    private final Object array;
+    private Object array; // the data (CPU) or the host mirror (device; null until first needed)
     private final int length;
     private int version;
+
+    // Device residency; all null/false for a CPU storage. Guarded by this storage's monitor.
+    private Device device;
+    private DeviceMemory memory;
+    private boolean hostCurrent;
+    private boolean deviceCurrent;
 
     private Storage(DType dtype, Object array, int length) {
         this.dtype = dtype;
@@ -70,8 +90,144 @@ public final class Storage {
         return dtype;
     }
 
+    /**
+     * The heap array. On a device storage this is the host mirror, brought up to date, and the
+     * device copy is marked stale because the caller may write it; read-only callers that know the
+     * storage may be on a device use {@link #hostForRead()}.
+     */
     public Object array() {
+        return device == null ? array : hostForWrite();
+    }
+
+    // ------------------------------------------------------------------ devices
+
+    /** Where the elements live: {@link Device#cpu()} unless this storage was placed on a device. */
+    public Device device() {
+        Device d = device;
+        return d == null ? Device.cpu() : d;
+    }
+
+    /** A zero-filled storage on {@code device} (the zeros reach the device memory when a device kernel first reads it). */
+    static Storage allocateOn(Device device, DType dtype, long length) {
+        Storage s = allocate(dtype, length);
+        if (!device.isCpu()) {
+            s.device = device;
+            s.hostCurrent = true;
+            dev.graft.tensor.backend.Backends.enableDeviceDispatch();
+        }
+        return s;
+    }
+
+    /** A storage on {@code device} holding {@code memory}, whose contents are current. */
+    static Storage onDevice(DeviceMemory memory, int length) {
+        Storage s = new Storage(memory.dtype(), null, length);
+        s.device = memory.device();
+        s.memory = memory;
+        s.deviceCurrent = true;
+        return s;
+    }
+
+    /**
+     * Moves a freshly allocated CPU storage (an op's output) to {@code device}: its array becomes the
+     * current host mirror; device memory is made when a device kernel first needs it.
+     */
+    synchronized void adopt(Device target) {
+        if (device != null || target.isCpu()) {
+            throw new IllegalStateException("adopt: storage is already on " + device());
+        }
+        device = target;
+        hostCurrent = true;
+        deviceCurrent = false;
+        dev.graft.tensor.backend.Backends.enableDeviceDispatch();
+    }
+
+    /** The host array with current contents; the device copy stays current too. */
+    public synchronized Object hostForRead() {
+        if (device == null) {
+            return array;
+        }
+        checkLive();
+        if (!hostCurrent) {
+            if (array == null) {
+                array = allocate(dtype, length).array;
+            }
+            if (deviceCurrent && length > 0) {
+                memory.download(0, array, 0, length);
+            }
+            hostCurrent = true;
+        }
         return array;
+    }
+
+    /** The host array with current contents, about to be written: the device copy becomes stale. */
+    public synchronized Object hostForWrite() {
+        Object a = hostForRead();
+        if (device != null) {
+            deviceCurrent = false;
+        }
+        return a;
+    }
+
+    /** The device memory with current contents (uploading the host mirror if it is newer); the host mirror stays current too. */
+    public synchronized DeviceMemory deviceForRead() {
+        requireDevice("deviceForRead");
+        checkLive();
+        ensureMemory();
+        if (!deviceCurrent) {
+            if (length > 0) {
+                memory.upload(array, 0, 0, length);
+            }
+            deviceCurrent = true;
+        }
+        return memory;
+    }
+
+    /**
+     * The device memory, about to be written by a device kernel: the host mirror becomes stale.
+     * {@code overwriteAll} says the kernel writes every element, so a newer host mirror need not be
+     * uploaded first.
+     */
+    public synchronized DeviceMemory deviceForWrite(boolean overwriteAll) {
+        requireDevice("deviceForWrite");
+        checkLive();
+        ensureMemory();
+        if (!deviceCurrent && !overwriteAll && length > 0) {
+            memory.upload(array, 0, 0, length);
+        }
+        deviceCurrent = true;
+        hostCurrent = false;
+        return memory;
+    }
+
+    /** Whether this storage's device memory was released (by a closed {@link DeviceScope}); always false on the CPU. */
+    public synchronized boolean isReleased() {
+        return memory != null && memory.isReleased();
+    }
+
+    private void requireDevice(String what) {
+        if (device == null) {
+            throw new IllegalStateException(what + ": storage is on the CPU");
+        }
+    }
+
+    private void checkLive() {
+        if (memory != null && memory.isReleased()) {
+            throw new IllegalStateException("a " + dtype + " tensor storage on " + device + " (" + length
+                    + " elements) was used after its device memory was released (its DeviceScope closed); "
+                    + "keep results with DeviceScope.keep(...) or copy them with to(Device.cpu()) inside the scope");
+        }
+    }
+
+    private void ensureMemory() {
+        if (memory == null) {
+            DeviceRuntime rt = Devices.runtime(device);
+            memory = Devices.track(rt.allocate(device, dtype, length));
+        }
+    }
+
+    /** The device memory if any was made (for {@link DeviceScope#keep}); null on the CPU. */
+    synchronized DeviceMemory memoryIfAny() {
+        return memory;
     }
 
     public int length() {
@@ -79,6 +235,7 @@ public final class Storage {
     }
 
     public double getDouble(int i) {
+        Object array = device == null ? this.array : hostForRead();
         return switch (dtype) {
             case FLOAT32 -> ((float[]) array)[i];
             case FLOAT64 -> ((double[]) array)[i];
@@ -92,6 +249,7 @@ public final class Storage {
     }
 
     public long getLong(int i) {
+        Object array = device == null ? this.array : hostForRead();
         return switch (dtype) {
             case INT64 -> ((long[]) array)[i];
             case INT32 -> ((int[]) array)[i];
@@ -103,6 +261,7 @@ public final class Storage {
 
     /** Stores {@code v} with the conversion a cast to this dtype performs (truncation toward zero for integers). */
     public void setDouble(int i, double v) {
+        Object array = device == null ? this.array : hostForWrite();
         switch (dtype) {
             case FLOAT32 -> ((float[]) array)[i] = (float) v;
             case FLOAT64 -> ((double[]) array)[i] = v;
@@ -116,6 +275,7 @@ public final class Storage {
     }
 
     public void setLong(int i, long v) {
+        Object array = device == null ? this.array : hostForWrite();
         switch (dtype) {
             case INT64 -> ((long[]) array)[i] = v;
             case INT32 -> ((int[]) array)[i] = (int) v;

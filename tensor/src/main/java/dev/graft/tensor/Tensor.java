@@ -264,8 +264,14 @@ public final class Tensor {
         return storage.dtype();
     }
 
+    /** Where the elements live: the CPU, or the accelerator this tensor was moved to with {@link #to(Device)}. */
     public Device device() {
-        return Device.cpu();
+        return storage.device();
+    }
+
+    /** The same view over another storage (host aliases of device data, in {@link DeviceDispatch}). */
+    Tensor withStorage(Storage s) {
+        return new Tensor(s, shape, strides, offset);
     }
 
     public int[] strides() {
@@ -431,6 +437,59 @@ public final class Tensor {
         Tensor out = empty(dtype, shape);
         Backends.current().copy(this, out);
         return out.rec("to", in(this), dtype);
+    }
+
+    /**
+     * A copy on {@code device} (this tensor when it is already there), contiguous, same dtype and
+     * shape. Recorded for autograd: the gradient flows back to this tensor's device. Moving to an
+     * accelerator needs its runtime on the classpath (CUDA: {@code graft-kernels-native}) and
+     * throws {@link IllegalStateException} saying why when the device cannot be used. Device
+     * memory is freed by the innermost open {@link DeviceScope} when it closes, or else once the
+     * tensor is unreachable.
+     */
+    public Tensor to(Device device) {
+        if (device == null) {
+            throw new IllegalArgumentException("to: device is null");
+        }
+        Device from = device();
+        if (device.equals(from)) {
+            return this;
+        }
+        Tensor out;
+        if (device.isCpu()) {
+            out = empty(dtype(), shape);
+            Tensor src = withStorage(Storage.wrap(dtype(), storage.hostForRead()));
+            DeviceDispatch.hostOf(Backends.current()).copy(src, out);
+        } else {
+            var rt = Devices.runtime(device);
+            Tensor host = from.isCpu() ? this : to(Device.cpu());
+            Tensor c = host.isContiguous() && host.offset == 0 && host.storage.length() == host.numel() ? host : host.detach().clone();
+            int n = numel();
+            var memory = Devices.track(rt.allocate(device, dtype(), n));
+            Storage s;
+            try {
+                if (n > 0) {
+                    memory.upload(c.storage.hostForRead(), 0, 0, n);
+                }
+                s = Storage.onDevice(memory, n);
+            } catch (RuntimeException e) {
+                memory.release();
+                throw e;
+            }
+            dev.graft.tensor.backend.Backends.enableDeviceDispatch();
+            out = new Tensor(s, shape.clone(), Shape.contiguousStrides(shape), 0);
+        }
+        return out.rec("toDevice", in(this), device);
+    }
+
+    /** A copy on {@link Device#cuda(int) cuda:0}; see {@link #to(Device)}. */
+    public Tensor cuda() {
+        return to(Device.cuda(0));
+    }
+
+    /** A copy on the CPU (this tensor when it is there already); see {@link #to(Device)}. */
+    public Tensor cpu() {
+        return to(Device.cpu());
     }
 
     /** A contiguous copy. */

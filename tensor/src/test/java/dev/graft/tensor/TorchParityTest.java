@@ -49,7 +49,8 @@ class TorchParityTest {
         assertMessage(() -> t.reshape((int[]) null), "reshape");
         assertMessage(() -> t.permute((int[]) null), "permute");
         assertMessage(() -> t.sum(null, false), "sum");
-        assertMessage(() -> t.to(null), "to");
+        assertMessage(() -> t.to((DType) null), "to");
+        assertMessage(() -> t.to((Device) null), "to");
         assertMessage(() -> t.gather(0, null), "gather");
     }
 

@@ -20,6 +20,8 @@ public final class Backends {
     private static final List<BackendProvider> PROVIDERS = loadProviders();
     private static volatile Backend selected;
     private static final ThreadLocal<Backend> OVERRIDE = new ThreadLocal<>();
+    private static volatile boolean deviceDispatch;
+    private static final java.util.Map<Backend, Backend> DISPATCHERS = new java.util.concurrent.ConcurrentHashMap<>();
 
     private Backends() {
     }
@@ -31,17 +33,25 @@ public final class Backends {
         return List.copyOf(list);
     }
 
-    /** The backend ops on this thread use now. */
+    /**
+     * The backend ops on this thread use now. Once any tensor has been placed on an accelerator it
+     * comes wrapped in a {@link dev.graft.tensor.DeviceDispatch}, which routes device tensors.
+     */
     public static Backend current() {
-        Backend o = OVERRIDE.get();
-        if (o != null) {
-            return o;
+        Backend b = OVERRIDE.get();
+        if (b == null) {
+            b = selected;
+            if (b == null) {
+                b = select();
+            }
         }
-        Backend s = selected;
-        if (s == null) {
-            s = select();
-        }
-        return s;
+        return deviceDispatch && !(b instanceof dev.graft.tensor.DeviceDispatch)
+                ? DISPATCHERS.computeIfAbsent(b, dev.graft.tensor.DeviceDispatch::new) : b;
+    }
+
+    /** Called when the first tensor is placed on an accelerator: from then on {@link #current()} dispatches by device. */
+    public static void enableDeviceDispatch() {
+        deviceDispatch = true;
     }
 
     private static synchronized Backend select() {

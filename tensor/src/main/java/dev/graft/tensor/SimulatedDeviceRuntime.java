@@ -1,0 +1,178 @@
+package dev.graft.tensor;
+
+import dev.graft.tensor.spi.Backend;
+import dev.graft.tensor.spi.DeviceMemory;
+import dev.graft.tensor.spi.DeviceRuntime;
+
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * A pretend accelerator, device type {@code "sim"}, whose "device memory" is a separate heap array.
+ * It exists so that device code paths (placement, host fallbacks, the coherence of host and device
+ * copies, {@link DeviceScope}, gradients flowing back across devices) can be tested and debugged on
+ * any machine, CI included, exactly as they run with CUDA. It is off unless
+ * {@code -Dgraft.sim.devices=N} (N &gt; 0) is set, and then offers {@code sim:0 … sim:N-1}.
+ *
+ * <p>Its one device kernel is float32 matmul (computed on the CPU into the simulated memory), so
+ * that both routes of {@link DeviceDispatch} run: float64 matmul takes the host fallback. Every
+ * transfer is counted ({@link #uploads()}, {@link #downloads()}), which is how tests prove that a
+ * chain of device kernels copies nothing to the host.
+ */
+public final class SimulatedDeviceRuntime implements DeviceRuntime {
+    private static final AtomicLong UPLOADS = new AtomicLong();
+    private static final AtomicLong DOWNLOADS = new AtomicLong();
+    private static final AtomicLong LIVE = new AtomicLong();
+
+    /** Public for {@link java.util.ServiceLoader}. */
+    public SimulatedDeviceRuntime() {
+    }
+
+    @Override
+    public String type() {
+        return "sim";
+    }
+
+    @Override
+    public boolean available() {
+        return deviceCount() > 0;
+    }
+
+    @Override
+    public String unavailableReason() {
+        return available() ? "" : "the simulated device is off (set -Dgraft.sim.devices=N to test device code without an accelerator)";
+    }
+
+    @Override
+    public int deviceCount() {
+        return Math.max(0, Integer.getInteger("graft.sim.devices", 0));
+    }
+
+    /** Host-to-device copies so far (all simulated devices). */
+    public static long uploads() {
+        return UPLOADS.get();
+    }
+
+    /** Device-to-host copies so far. */
+    public static long downloads() {
+        return DOWNLOADS.get();
+    }
+
+    /** Simulated allocations not yet released. */
+    public static long liveAllocations() {
+        return LIVE.get();
+    }
+
+    @Override
+    public DeviceMemory allocate(Device device, DType dtype, long length) {
+        if (length < 0 || length > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("sim: cannot allocate " + length + " elements of " + dtype);
+        }
+        LIVE.incrementAndGet();
+        return new Memory(device, dtype, Storage.allocate(dtype, length).array(), (int) length);
+    }
+
+    @Override
+    public boolean matmul(Tensor a, Tensor b, Tensor out) {
+        if (a.dtype() != DType.FLOAT32) {
+            return false;
+        }
+        Tensor da = a.withStorage(Storage.wrap(a.dtype(), ((Memory) a.storage().deviceForRead()).data()));
+        Tensor db = b.withStorage(Storage.wrap(b.dtype(), ((Memory) b.storage().deviceForRead()).data()));
+        Tensor dout = out.withStorage(Storage.wrap(out.dtype(), ((Memory) out.storage().deviceForWrite(true)).data()));
+        Backend host = DeviceDispatch.hostOf(dev.graft.tensor.backend.Backends.current());
+        host.matmul(da, db, dout);
+        return true;
+    }
+
+    @Override
+    public void synchronize(Device device) {
+        // nothing is asynchronous here
+    }
+
+    @Override
+    public String report() {
+        return available() ? "simulated devices on the heap (-Dgraft.sim.devices), for testing device code paths" : "";
+    }
+
+    private static final class Memory implements DeviceMemory {
+        private final Device device;
+        private final DType dtype;
+        private final int length;
+        private final AtomicBoolean released = new AtomicBoolean();
+        private final Object data;
+
+        Memory(Device device, DType dtype, Object data, int length) {
+            this.device = device;
+            this.dtype = dtype;
+            this.data = data;
+            this.length = length;
+        }
+
+        Object data() {
+            check();
+            return data;
+        }
+
+        private void check() {
+            if (released.get()) {
+                throw new IllegalStateException("sim: memory on " + device + " was released");
+            }
+        }
+
+        private void checkRange(String what, Object host, int hostOff, long at, int count) {
+            if (host == null || host.getClass() != data.getClass()) {
+                throw new IllegalArgumentException("sim " + what + ": a " + (host == null ? "null" : host.getClass().getSimpleName())
+                        + " cannot hold " + dtype);
+            }
+            int hostLength = java.lang.reflect.Array.getLength(host);
+            if (count < 0 || hostOff < 0 || at < 0 || (long) hostOff + count > hostLength || at + count > length) {
+                throw new IllegalArgumentException("sim " + what + ": " + count + " elements at host offset " + hostOff + " (length "
+                        + hostLength + ") and device offset " + at + " (length " + length + ") do not fit");
+            }
+        }
+
+        @Override
+        public Device device() {
+            return device;
+        }
+
+        @Override
+        public DType dtype() {
+            return dtype;
+        }
+
+        @Override
+        public long length() {
+            return length;
+        }
+
+        @Override
+        public void upload(Object host, int from, long at, int count) {
+            check();
+            checkRange("upload", host, from, at, count);
+            System.arraycopy(host, from, data, (int) at, count);
+            UPLOADS.incrementAndGet();
+        }
+
+        @Override
+        public void download(long at, Object host, int to, int count) {
+            check();
+            checkRange("download", host, to, at, count);
+            System.arraycopy(data, (int) at, host, to, count);
+            DOWNLOADS.incrementAndGet();
+        }
+
+        @Override
+        public void release() {
+            if (released.compareAndSet(false, true)) {
+                LIVE.decrementAndGet();
+            }
+        }
+
+        @Override
+        public boolean isReleased() {
+            return released.get();
+        }
+    }
+}

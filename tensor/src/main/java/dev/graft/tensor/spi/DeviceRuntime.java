@@ -1,0 +1,47 @@
+package dev.graft.tensor.spi;
+
+import dev.graft.tensor.DType;
+import dev.graft.tensor.Device;
+import dev.graft.tensor.Tensor;
+
+/**
+ * A kind of accelerator ({@link Device#type()}, e.g. {@code "cuda"}), found with
+ * {@link java.util.ServiceLoader}: {@code kernels-native} provides CUDA. The tensor core asks a
+ * runtime for memory and for the few primitives it runs natively; every other primitive on a
+ * device tensor runs on the host copy (see {@link dev.graft.tensor.DeviceDispatch}).
+ *
+ * <p>Implementations must be cheap to construct: availability is probed lazily by
+ * {@link #available()}, never in the constructor, so that a machine without the native libraries
+ * loads the service without error.
+ */
+public interface DeviceRuntime {
+    /** The device type this runtime serves, as in {@link Device#type()}. */
+    String type();
+
+    /** Whether at least one device of this type can be used here. */
+    boolean available();
+
+    /** Why {@link #available()} is false (library not found, no device, driver too old …); empty when available. */
+    String unavailableReason();
+
+    /** Devices of this type present (0 when unavailable). */
+    int deviceCount();
+
+    /** New memory for {@code length} elements of {@code dtype} on {@code device}; contents undefined. */
+    DeviceMemory allocate(Device device, DType dtype, long length);
+
+    /**
+     * {@code out = a · b} on the device, under {@link Backend#matmul}'s contract (a [B, M, K],
+     * b [B, K, N], out [B, M, N] contiguous; all three on one device of this type). The runtime
+     * reads its operands through {@link dev.graft.tensor.Storage#deviceForRead()} and writes through
+     * {@link dev.graft.tensor.Storage#deviceForWrite(boolean)}. Returns false, having touched
+     * nothing, when it has no kernel for these dtypes or layouts; the caller then runs it on the host.
+     */
+    boolean matmul(Tensor a, Tensor b, Tensor out);
+
+    /** Waits until all work queued on {@code device} has finished. */
+    void synchronize(Device device);
+
+    /** Lines for {@code graft doctor}: library, version, devices, or why none can be used. */
+    String report();
+}
