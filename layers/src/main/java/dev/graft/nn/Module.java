@@ -1,6 +1,7 @@
 package dev.graft.nn;
 
 import dev.graft.autograd.NoGrad;
+import dev.graft.tensor.Device;
 import dev.graft.tensor.Tensor;
 
 import java.util.ArrayList;
@@ -128,6 +129,24 @@ public abstract class Module {
         for (var e : children.entrySet()) {
             e.getValue().collect(prefix + e.getKey() + ".", out, seen, params, persistentOnly);
         }
+    }
+
+    /**
+     * Moves every parameter, gradient and buffer of this module tree to {@code device} in place
+     * (their tensors keep their identity, so optimizers and references made earlier stay valid),
+     * like PyTorch's {@code module.to(device)}. Inputs must then be on the same device. Returns this.
+     */
+    public Module to(Device device) {
+        for (Tensor p : namedParameters().values()) {
+            p.moveStorageTo(device);
+            if (p.grad() != null) {
+                p.grad().moveStorageTo(device);
+            }
+        }
+        for (Tensor b : namedBuffers().values()) {
+            b.moveStorageTo(device);
+        }
+        return this;
     }
 
     /** This module and every descendant with its dotted path ("" for this one). */

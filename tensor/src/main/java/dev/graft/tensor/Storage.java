@@ -225,6 +225,48 @@ public final class Storage {
         }
     }
 
+    /**
+     * Moves these elements to {@code target} in place, for every view of this storage: to a device
+     * they are uploaded now (device memory allocated, the host copy dropped); to the CPU they are
+     * downloaded and the device memory released. Checks that the target can be used before
+     * changing anything.
+     */
+    synchronized void moveTo(Device target) {
+        if (target.equals(device())) {
+            return;
+        }
+        DeviceRuntime rt = target.isCpu() ? null : Devices.runtime(target);
+        if (device != null) { // to the CPU first
+            checkLive();
+            Object host = hostForRead();
+            if (memory != null) {
+                memory.release();
+            }
+            memory = null;
+            device = null;
+            hostCurrent = false;
+            deviceCurrent = false;
+            array = host;
+        }
+        if (rt != null) {
+            DeviceMemory m = Devices.track(rt.allocate(target, dtype, length));
+            try {
+                if (length > 0) {
+                    m.upload(array, 0, 0, length);
+                }
+            } catch (RuntimeException e) {
+                m.release();
+                throw e;
+            }
+            memory = m;
+            device = target;
+            deviceCurrent = true;
+            hostCurrent = false;
+            array = null;
+            dev.graft.tensor.backend.Backends.enableDeviceDispatch();
+        }
+    }
+
     /** The device memory if any was made (for {@link DeviceScope#keep}); null on the CPU. */
     synchronized DeviceMemory memoryIfAny() {
         return memory;

@@ -482,6 +482,19 @@ public final class Tensor {
         return out.rec("toDevice", in(this), device);
     }
 
+    /**
+     * Moves this tensor's storage to {@code device} in place, so that this tensor and every view
+     * of its storage are there afterwards (what {@code Module.to(Device)} does to parameters and
+     * buffers, like PyTorch's {@code module.to}). Not recorded for autograd. Returns this.
+     */
+    public Tensor moveStorageTo(Device device) {
+        if (device == null) {
+            throw new IllegalArgumentException("moveStorageTo: device is null");
+        }
+        storage.moveTo(device);
+        return this;
+    }
+
     /** A copy on {@link Device#cuda(int) cuda:0}; see {@link #to(Device)}. */
     public Tensor cuda() {
         return to(Device.cuda(0));

@@ -1,5 +1,6 @@
 package dev.graft.cli;
 
+import dev.graft.tensor.Devices;
 import dev.graft.tensor.backend.Backends;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
@@ -10,7 +11,8 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code graft doctor}: prints what a bug report needs about this machine and JVM, then the
- * tensor engine's own report (vector species, threads, available and selected backends).
+ * tensor engine's own report (vector species, threads, available and selected backends) and the
+ * devices (CUDA through graft-kernels-native: library, version, GPUs, or why it is unavailable).
  * Exit code 1 when that report cannot be produced, so scripts can use doctor as a health check.
  */
 @Command(
@@ -40,6 +42,7 @@ final class DoctorCommand implements Callable<Integer> {
     out.println();
     try {
       out.println(Backends.report().stripTrailing());
+      out.println(Devices.report().stripTrailing());
     } catch (Throwable t) { // LinkageError included: doctor must report, not crash
       out.flush();
       PrintWriter err = spec.commandLine().getErr();

@@ -19,6 +19,9 @@ class GraftCliTest {
     assertTrue(r.out().contains("Java"), r.out());
     // DoctorCommand itself never prints "backend": this checks that Backends.report() was appended.
     assertTrue(r.out().toLowerCase(Locale.ROOT).contains("backend"), r.out());
+    // and Devices.report(): the device runtimes found (the simulated one at least, off unless asked for)
+    assertTrue(r.out().contains("devices:"), r.out());
+    assertTrue(r.out().contains("sim: unavailable") || r.out().contains("sim: 1"), r.out());
   }
 
   @Test
