@@ -1,7 +1,12 @@
 package dev.graft.autograd;
 
+import dev.graft.tensor.DType;
 import dev.graft.tensor.PadMode;
 import dev.graft.tensor.Tensor;
+import dev.graft.tensor.backend.Conv2dKernels;
+import dev.graft.tensor.backend.VectorInfo;
+import dev.graft.tensor.backend.simd.ActivationGrads;
+import dev.graft.tensor.backend.simd.MaxPool2x2;
 
 import java.util.Arrays;
 import java.util.HashMap;
@@ -82,7 +87,14 @@ final class Rules {
         def("floor", (n, g) -> grads(Tensor.zerosLike(g)));
         def("ceil", (n, g) -> grads(Tensor.zerosLike(g)));
         def("round", (n, g) -> grads(Tensor.zerosLike(g)));
-        def("relu", (n, g) -> grads(g.mul(n.input(0).gt(0))));
+        def("relu", (n, g) -> {
+            Tensor x = n.input(0);
+            if (x.dtype() == DType.FLOAT32 && g.dtype() == DType.FLOAT32 && x.device().isCpu() && g.device().isCpu()
+                    && Arrays.equals(x.shape(), g.shape()) && VectorInfo.available()) {
+                return grads(ActivationGrads.relu(x.contiguous(), g.contiguous()));
+            }
+            return grads(g.mul(x.gt(0)));
+        });
         def("square", (n, g) -> grads(g.mul(n.input(0)).mul(2)));
         def("exp", (n, g) -> grads(g.mul(n.output())));
         def("log", (n, g) -> grads(g.div(n.input(0))));
@@ -273,9 +285,13 @@ final class Rules {
             Tensor g4 = unbatched ? g.unsqueeze(0) : g;
             Tensor a4 = unbatched ? arg.unsqueeze(0) : arg;
             int[] gs = g4.shape();
+            if (arg.dtype() == DType.UINT8 && g.device().isCpu() && VectorInfo.available() && MaxPool2x2.applies(g.dtype(), geo)) {
+                Tensor gx = MaxPool2x2.backward(g4.contiguous(), a4.contiguous(), unbatched ? x.unsqueeze(0).shape() : x.shape());
+                return grads(unbatched ? gx.squeeze(0) : gx);
+            }
             int kk = geo[0] * geo[1];
             Tensor cols = Tensor.zeros(g.dtype(), gs[0], gs[1], kk, gs[2], gs[3])
-                    .scatterAdd(2, a4.unsqueeze(2), g4.unsqueeze(2));
+                    .scatterAdd(2, a4.to(DType.INT64).unsqueeze(2), g4.unsqueeze(2)); // the 2 x 2 kernel's positions are uint8
             return grads(foldBack(cols, x, geo, unbatched));
         });
         def("avgPool2d", (n, g) -> {
@@ -328,6 +344,12 @@ final class Rules {
         int ck = (c / groups) * ws[2] * ws[3];
         int l = gs[2] * gs[3];
         Tensor gg = g4.reshape(nb, groups, o / groups, l);
+        if (Conv2dKernels.applies(x4, w, groups) && g.dtype() == x.dtype() && g.device().isCpu()) {
+            int[] geo = {ws[2], ws[3], stride[0], stride[1], padding[0], padding[1], dilation[0], dilation[1]};
+            Tensor[] gxw = Conv2dKernels.backward(x4, w, g4, geo, x.requiresGrad(), w.requiresGrad());
+            Tensor gx = gxw[0] != null && unbatched ? gxw[0].squeeze(0) : gxw[0];
+            return hasBias ? grads(gx, gxw[1], g4.sum(new int[] {0, 2, 3}, false)) : grads(gx, gxw[1]);
+        }
         Tensor gx = null;
         if (x.requiresGrad()) {
             Tensor wg = w.reshape(groups, o / groups, ck).transpose(-1, -2); // [G, Ck, O/G]

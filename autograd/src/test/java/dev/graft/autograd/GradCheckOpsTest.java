@@ -139,6 +139,8 @@ class GradCheckOpsTest {
         add("conv2d stride dilation groups", x -> x[0].conv2d(x[1], null, new int[] {2, 1}, new int[] {1, 2},
                 new int[] {1, 2}, 2), In.of(1, 4, 5, 6), In.of(2, 2, 2, 3));
         add("conv2d unbatched", x -> x[0].conv2d(x[1], x[2], 2, 0), In.of(2, 5, 5), In.of(2, 2, 3, 3), In.of(2));
+        add("conv2d batch over several weight chunks", x -> x[0].conv2d(x[1], x[2], new int[] {2, 1}, new int[] {1, 2},
+                new int[] {2, 1}, 1), In.of(10, 2, 5, 4).transposed(), In.of(3, 2, 2, 3), In.of(3));
         add("conv1d", x -> x[0].conv1d(x[1], x[2], 2, 1, 2, 1), In.of(2, 3, 8), In.of(2, 3, 3), In.of(2));
         add("maxPool2d", x -> x[0].maxPool2d(new int[] {2, 3}, new int[] {2, 2}, new int[] {1, 1}, new int[] {1, 1}), In.of(1, 2, 5, 6));
         add("avgPool2d include pad", x -> x[0].avgPool2d(new int[] {3, 3}, new int[] {2, 2}, new int[] {1, 1}, true), In.of(1, 2, 5, 5));

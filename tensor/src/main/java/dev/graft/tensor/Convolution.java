@@ -1,6 +1,9 @@
 package dev.graft.tensor;
 
 import dev.graft.tensor.backend.Backends;
+import dev.graft.tensor.backend.Conv2dKernels;
+import dev.graft.tensor.backend.VectorInfo;
+import dev.graft.tensor.backend.simd.MaxPool2x2;
 
 /** Convolution (im2col + batched GEMM), pooling (im2col + reduction) and padding. */
 final class Convolution {
@@ -82,6 +85,14 @@ final class Convolution {
         int oh = outSize(op, xs[2], kh, stride[0], padding[0], dilation[0], "height");
         int ow = outSize(op, xs[3], kw, stride[1], padding[1], dilation[1], "width");
         int[] g = {kh, kw, stride[0], stride[1], padding[0], padding[1], dilation[0], dilation[1]};
+        Tensor[] inputs = bias == null ? new Tensor[] {x0, w0} : new Tensor[] {x0, w0, bias};
+        if (Conv2dKernels.applies(x, w, groups)) {
+            Tensor out = Conv2dKernels.forward(x, w, bias == null ? null : bias.detach().to(dt), g, oh, ow);
+            if (unbatched) {
+                out = out.reshape(o, oh, ow);
+            }
+            return out.record("conv2d", inputs, stride.clone(), padding.clone(), dilation.clone(), groups);
+        }
         Tensor cols = Tensor.empty(dt, n, c, kh * kw, oh, ow);
         Backends.current().unfold2d(x, g, 0.0, cols);
         int ck = (c / groups) * kh * kw;
@@ -102,7 +113,6 @@ final class Convolution {
         if (unbatched) {
             out = out.reshape(o, oh, ow);
         }
-        Tensor[] inputs = bias == null ? new Tensor[] {x0, w0} : new Tensor[] {x0, w0, bias};
         return out.record("conv2d", inputs, stride.clone(), padding.clone(), dilation.clone(), groups);
     }
 
@@ -209,11 +219,22 @@ final class Convolution {
         int oh = outSize(op, xs[2], kernel[0], stride[0], padding[0], dilation[0], "height");
         int ow = outSize(op, xs[3], kernel[1], stride[1], padding[1], dilation[1], "width");
         int[] g = {kernel[0], kernel[1], stride[0], stride[1], padding[0], padding[1], dilation[0], dilation[1]};
-        Tensor cols = Tensor.empty(x.dtype(), xs[0], xs[1], kernel[0] * kernel[1], oh, ow);
-        Backends.current().unfold2d(x, g, lowest(x.dtype()), cols);
-        ValuesIndices m = cols.max(2, false);
-        Tensor out = x0.dim() == 3 ? m.values().reshape(xs[1], oh, ow) : m.values();
-        Tensor arg = x0.dim() == 3 ? m.indices().reshape(xs[1], oh, ow) : m.indices();
+        Tensor values;
+        Tensor positions;
+        if (x.device().isCpu() && VectorInfo.available() && MaxPool2x2.applies(x.dtype(), g)) {
+            // the common 2 x 2 / stride 2 window straight from the input, without the im2col buffer
+            values = Tensor.empty(DType.FLOAT32, xs[0], xs[1], oh, ow);
+            positions = Tensor.empty(DType.UINT8, xs[0], xs[1], oh, ow);
+            MaxPool2x2.forward(x.contiguous(), values, positions);
+        } else {
+            Tensor cols = Tensor.empty(x.dtype(), xs[0], xs[1], kernel[0] * kernel[1], oh, ow);
+            Backends.current().unfold2d(x, g, lowest(x.dtype()), cols);
+            ValuesIndices m = cols.max(2, false);
+            values = m.values();
+            positions = m.indices();
+        }
+        Tensor out = x0.dim() == 3 ? values.reshape(xs[1], oh, ow) : values;
+        Tensor arg = x0.dim() == 3 ? positions.reshape(xs[1], oh, ow) : positions;
         return out.detach().record(op, new Tensor[] {x0}, g, arg);
     }
 

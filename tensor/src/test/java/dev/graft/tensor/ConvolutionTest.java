@@ -38,6 +38,7 @@ class ConvolutionTest {
         {2, 3, 4, 4, 3, 4, 4, 1, 1, 0, 0, 1, 1, 1, 1},   // kernel covers the input: 1x1 output
         {1, 16, 5, 5, 32, 3, 3, 1, 1, 1, 1, 1, 1, 16, 1}, // depthwise with channel multiplier 2
         {2, 1, 1, 17, 3, 1, 3, 1, 2, 0, 1, 1, 1, 1, 1},  // height 1
+        {11, 3, 6, 19, 4, 3, 2, 2, 1, 1, 1, 1, 2, 1, 1}, // a batch over more than one chunk of the per-sample path
     };
 
     /** [out, tolerance] of conv2d by the definition. */

@@ -259,7 +259,7 @@ public class ScalarBackend implements Backend {
         // integers are moved as long, so int64 values above 2^53 survive (max pooling of indices)
         boolean integral = x.dtype().isIntegral();
         long padLong = (long) padValue;
-        int o = 0;
+        int o = out.offset();
         for (int n = 0; n < xs[0]; n++) {
             for (int c = 0; c < xs[1]; c++) {
                 for (int ki = 0; ki < kh; ki++) {
@@ -302,7 +302,7 @@ public class ScalarBackend implements Backend {
                             for (int xx = 0; xx < cs[4]; xx++, i++) {
                                 int ix = xx * g[3] - g[5] + kj * g[7];
                                 if (iy >= 0 && iy < os[2] && ix >= 0 && ix < os[3]) {
-                                    int p = ((n * os[1] + ch) * os[2] + iy) * os[3] + ix;
+                                    int p = out.offset() + ((n * os[1] + ch) * os[2] + iy) * os[3] + ix;
                                     dst.setDouble(p, dst.getDouble(p) + src.getDouble(i));
                                 }
                             }

@@ -378,6 +378,19 @@ final class FloatKernels {
         return ub;
     }
 
+    /** dst[d + i] += src[s + i] for i < n (col2im's rows). */
+    static void addInto(float[] src, int s, float[] dst, int d, int n) {
+        int i = 0;
+        for (int ub = S.loopBound(n); i < ub; i += VL) {
+            FloatVector.fromArray(S, dst, d + i).add(FloatVector.fromArray(S, src, s + i)).intoArray(dst, d + i);
+        }
+        if (i < n) {
+            // rows are often shorter than a vector (14 or 28 columns): one masked step, not a scalar loop
+            VectorMask<Float> m = S.indexInRange(i, n);
+            FloatVector.fromArray(S, dst, d + i, m).add(FloatVector.fromArray(S, src, s + i, m)).intoArray(dst, d + i, m);
+        }
+    }
+
     /** Sum of n contiguous floats with four independent vector accumulators. */
     static float sum(float[] x, int xo, int n) {
         FloatVector s0 = FloatVector.zero(S);

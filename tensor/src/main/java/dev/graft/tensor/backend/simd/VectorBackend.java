@@ -438,14 +438,12 @@ public final class VectorBackend extends ScalarBackend {
                 int nIdx = plane / xs[1];
                 int cIdx = plane % xs[1];
                 int in0 = xo + nIdx * st[0] + cIdx * st[1];
-                int o = plane * planeSize;
+                int o = out.offset() + plane * planeSize;
                 for (int ki = 0; ki < kh; ki++) {
                     for (int kj = 0; kj < kw; kj++) {
-                        // output columns whose input column lies inside [0, w)
                         int off = kj * dw - pw;
-                        int xLo = off >= 0 ? 0 : Math.min(ow, (-off + sw - 1) / sw);
-                        int xHi = w - 1 - off < 0 ? 0 : Math.min(ow, (w - 1 - off) / sw + 1);
-                        xHi = Math.max(xHi, xLo);
+                        int xLo = firstInside(off, sw, ow);
+                        int xHi = endInside(off, sw, w, ow);
                         for (int y = 0; y < oh; y++, o += ow) {
                             int iy = y * sh - ph + ki * dh;
                             if (iy < 0 || iy >= h) {
@@ -475,6 +473,16 @@ public final class VectorBackend extends ScalarBackend {
         });
     }
 
+    /** The first output column of a kernel tap (input column xx * sw + off) whose input column is >= 0. */
+    private static int firstInside(int off, int sw, int ow) {
+        return off >= 0 ? 0 : Math.min(ow, (-off + sw - 1) / sw);
+    }
+
+    /** One past the last output column of a kernel tap whose input column is < w (never below firstInside). */
+    private static int endInside(int off, int sw, int w, int ow) {
+        return Math.max(firstInside(off, sw, ow), w - 1 - off < 0 ? 0 : Math.min(ow, (w - 1 - off) / sw + 1));
+    }
+
     @Override
     public void fold2d(Tensor cols, int[] g, Tensor out) {
         if (out.dtype() != DType.FLOAT32) {
@@ -482,37 +490,38 @@ public final class VectorBackend extends ScalarBackend {
             return;
         }
         Tensor c = cols.contiguous();
-        int[] os = out.shape();
-        int[] cs = c.shape();
         float[] src = (float[]) c.storage().array();
         float[] dst = (float[]) out.storage().array();
         int co = c.offset();
-        int kh = g[0];
-        int kw = g[1];
-        int oh = cs[3];
-        int ow = cs[4];
-        int h = os[2];
-        int w = os[3];
-        int planes = os[0] * os[1];
-        int planeSize = kh * kw * oh * ow;
+        int oo = out.offset();
+        int oh = c.shape()[3];
+        int ow = c.shape()[4];
+        int h = out.shape()[2];
+        int w = out.shape()[3];
+        int sw = g[3];
+        int planes = out.shape()[0] * out.shape()[1];
+        int planeSize = g[0] * g[1] * oh * ow;
         // each task owns whole output planes, so no two threads add into the same element
         Parallel.forRange(planes, Math.max(1, (1 << 14) / Math.max(1, planeSize)), (from, to) -> {
             for (int plane = from; plane < to; plane++) {
                 int i = co + plane * planeSize;
-                int outBase = plane * h * w;
-                for (int ki = 0; ki < kh; ki++) {
-                    for (int kj = 0; kj < kw; kj++) {
-                        for (int y = 0; y < oh; y++) {
+                int outBase = oo + plane * h * w;
+                for (int ki = 0; ki < g[0]; ki++) {
+                    for (int kj = 0; kj < g[1]; kj++) {
+                        int off = kj * g[7] - g[5];
+                        int xLo = firstInside(off, sw, ow);
+                        int xHi = endInside(off, sw, w, ow);
+                        for (int y = 0; y < oh; y++, i += ow) {
                             int iy = y * g[2] - g[4] + ki * g[6];
                             if (iy < 0 || iy >= h) {
-                                i += ow;
                                 continue;
                             }
-                            int rowBase = outBase + iy * w;
-                            for (int xx = 0; xx < ow; xx++, i++) {
-                                int ix = xx * g[3] - g[5] + kj * g[7];
-                                if (ix >= 0 && ix < w) {
-                                    dst[rowBase + ix] += src[i];
+                            int row = outBase + iy * w + off;
+                            if (sw == 1) {
+                                FloatKernels.addInto(src, i + xLo, dst, row + xLo, xHi - xLo);
+                            } else {
+                                for (int xx = xLo; xx < xHi; xx++) {
+                                    dst[row + xx * sw] += src[i + xx];
                                 }
                             }
                         }
