@@ -13,8 +13,9 @@
 #   kernels-native/gpu-check.sh run [...]         (in a built checkout, with a JDK 25)
 #       Runs dev.graft.nativeblas.cuda.GpuCheck: cuBLAS SGEMM vs Graft's Java backend on many
 #       shapes (normwise relative error < 1e-5 for FP32, < 5e-3 for TF32), a strided batch,
-#       alpha/beta, then GFLOP/s of an N^3 SGEMM (default 4096) on every path, then the same
-#       product in PyTorch when `python3 -c "import torch"` works and sees the GPU.
+#       alpha/beta; device tensors on cuda:0 (PASS/FAIL per check: round trips, matmul of views,
+#       DeviceScope, use after release ...); then GFLOP/s of an N^3 SGEMM (default 4096) on every
+#       path, then the same product in PyTorch when `python3 -c "import torch"` sees the GPU.
 #
 # Exit status of run: 0 pass, 1 a check failed, 2 no usable CUDA here (the reason is printed).
 set -euo pipefail
@@ -23,7 +24,7 @@ here=$(CDPATH='' cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd -P)
 flags=(--add-modules=jdk.incubator.vector --enable-native-access=ALL-UNNAMED)
 
 usage() {
-  sed -n '2,22p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d' | sed 's/^# \{0,1\}//' >&2
   exit 64
 }
 

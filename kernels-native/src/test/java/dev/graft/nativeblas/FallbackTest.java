@@ -4,11 +4,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -72,16 +70,10 @@ class FallbackTest {
 
     @Test
     void aChildJvmWithAMissingLibraryRunsInJava() throws Exception {
-        Path java = Path.of(System.getProperty("java.home"), "bin", "java");
-        ProcessBuilder pb = new ProcessBuilder(java.toString(), "--add-modules=jdk.incubator.vector",
-                "--enable-native-access=ALL-UNNAMED", "-Dgraft.blas.library=/nonexistent/libopenblas.so.0",
-                "-cp", System.getProperty("java.class.path"), FallbackMain.class.getName());
-        Process p = pb.start();
-        p.getOutputStream().close();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "child JVM did not finish");
-        assertEquals(0, p.exitValue(), out + err);
+        ChildJvm.Result r = ChildJvm.run(FallbackMain.class, "-Dgraft.blas.library=/nonexistent/libopenblas.so.0");
+        String out = r.out();
+        String err = r.err();
+        assertEquals(0, r.exit(), out + err);
         assertTrue(out.contains("backend=java-simd"), out);
         assertTrue(out.contains("product=[58.0, 64.0, 139.0, 154.0]"), out);
         assertTrue(out.contains("unavailable: -Dgraft.blas.library=/nonexistent/libopenblas.so.0: no such file"), out);

@@ -5,17 +5,19 @@ import dev.graft.nativeblas.GemmArgs;
 /**
  * The entry point to the GPU: whether CUDA is usable here and why not ({@link #status()}, shown
  * by {@code graft doctor}), and SGEMM on Java arrays ({@link #sgemm}: copy in, multiply in
- * cuBLAS, copy out), the first usable GPU path. Tensors themselves do not live on the GPU yet:
- * {@code tensor.to(Device.cuda())} is not implemented, and {@code Tensor.matmul} never runs on
- * the GPU.
+ * cuBLAS, copy out). Tensors on the GPU ({@code tensor.to(Device.cuda(0))}) are served by
+ * {@link CudaDeviceRuntime}, which uses the same probe.
  *
  * <p>The libraries are found as {@link CudaLibraries} describes and probed once, on first use:
  * the runtime must load, report at least one device ({@code cudaGetDeviceCount}), and cuBLAS of the
- * same major version must load. Device 0 is used.
+ * same major version must load. {@link #sgemm} uses device 0.
  */
 public final class CudaBlas {
     /** Everything the probe found; {@code reason} is non-null when CUDA is unusable. */
-    private record Probe(CudaRuntime rt, CublasHandle.Api cublas, String summary, String reason) {
+    record Probe(CudaRuntime rt, CublasHandle.Api cublas, String summary, String reason, int devices) {
+        Probe(CudaRuntime rt, CublasHandle.Api cublas, String summary, String reason) {
+            this(rt, cublas, summary, reason, 0);
+        }
     }
 
     private static final class Holder {
@@ -27,23 +29,55 @@ public final class CudaBlas {
     private CudaBlas() {
     }
 
+    /**
+     * CUDA 13's libraries if they are here and work, else CUDA 12's (a driver too old for 13 may
+     * still run 12); the reason, when neither works, is that of the newest version found.
+     */
     private static Probe probe() {
-        CudaLibraries.Found f;
         try {
-            f = CudaLibraries.locate();
+            CudaLibraries.Settings s = CudaLibraries.Settings.fromSystem();
+            Probe first = null;
+            StringBuilder others = new StringBuilder();
+            for (int major : CudaLibraries.MAJORS) {
+                CudaLibraries.Found f = CudaLibraries.locate(s, major);
+                if (f.cudart() == null) {
+                    continue;
+                }
+                Probe p = probe(f);
+                if (p.reason() == null) {
+                    return p;
+                }
+                if (first == null) {
+                    first = p;
+                } else {
+                    others.append("; with CUDA ").append(major).append(": ").append(p.reason());
+                }
+            }
+            if (first == null) {
+                return probe(CudaLibraries.locate(s, 0));
+            }
+            return others.isEmpty() ? first : new Probe(null, null, null, first.reason() + others);
         } catch (RuntimeException | LinkageError e) {
             return new Probe(null, null, null, "looking for the CUDA libraries failed: " + e);
         }
+    }
+
+    /** Binds and checks what {@link CudaLibraries#locate} found; the reason says what is missing. */
+    static Probe probe(CudaLibraries.Found f) {
         if (f.cudart() == null) {
+            if ("none".equals(f.explicit())) {
+                return new Probe(null, null, null, "turned off by -D" + CudaLibraries.PATH_PROPERTY + "=none");
+            }
             return new Probe(null, null, null, "library missing: no libcudart.so.13 or libcudart.so.12 in " + f.searched()
-                    + " (set CUDA_HOME or -D" + CudaLibraries.PATH_PROPERTY + "=DIR)");
+                    + (f.explicit() != null ? "" : " (set CUDA_HOME or -D" + CudaLibraries.PATH_PROPERTY + "=DIR)"));
         }
         StringBuilder problems = new StringBuilder();
         CudaRuntime rt = null;
         String devices = null;
+        int n = 0;
         try {
             rt = new CudaRuntime(f.cudart().location(), f.cudart().lookup());
-            int n = rt.deviceCount();
+            n = rt.deviceCount();
             if (n == 0) {
                 problems.append("no device: cudaGetDeviceCount found 0 CUDA devices");
             } else {
@@ -88,7 +122,7 @@ public final class CudaBlas {
             return new Probe(null, null, null, e.getMessage());
         }
         String summary = versions + "; " + devices + "; cuBLAS " + api.version() + " (" + api.location + ")";
-        return new Probe(rt, api, summary, null);
+        return new Probe(rt, api, summary, null, n);
     }
 
     private static String version(int v) {
@@ -120,6 +154,17 @@ public final class CudaBlas {
     /** A new cuBLAS handle on device 0 (close it); throws {@link IllegalStateException} when CUDA is unusable. */
     public static CublasHandle newHandle() {
         return new CublasHandle(usable().cublas());
+    }
+
+    /** The bound cuBLAS functions; throws {@link IllegalStateException} when CUDA is unusable. */
+    static CublasHandle.Api cublasApi() {
+        return usable().cublas();
+    }
+
+    /** CUDA devices the probe found (0 when CUDA is unusable). */
+    static int deviceCount() {
+        Probe p = Holder.PROBE;
+        return p.reason() == null ? p.devices() : 0;
     }
 
     private static Probe usable() {

@@ -11,7 +11,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * (DESIGN.md decision 2). Every copy checks its offsets and lengths in Java first.
  */
 public final class DeviceBuffer implements AutoCloseable {
-    private static final Cleaner CLEANER = Cleaner.create(r -> {
+    /** The one cleaner thread for CUDA memory ({@link CudaMemory} uses it too). */
+    static final Cleaner CLEANER = Cleaner.create(r -> {
         Thread t = new Thread(r, "graft-cuda-cleaner");
         t.setDaemon(true);
         return t;

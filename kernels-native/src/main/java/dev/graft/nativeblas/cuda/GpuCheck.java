@@ -1,6 +1,10 @@
 package dev.graft.nativeblas.cuda;
 
 import dev.graft.nativeblas.Cblas;
+import dev.graft.tensor.DType;
+import dev.graft.tensor.Device;
+import dev.graft.tensor.DeviceScope;
+import dev.graft.tensor.Devices;
 import dev.graft.tensor.Generator;
 import dev.graft.tensor.Tensor;
 import dev.graft.tensor.backend.Backends;
@@ -8,6 +12,7 @@ import dev.graft.tensor.backend.Parallel;
 import dev.graft.tensor.backend.scalar.ScalarBackendProvider;
 import dev.graft.tensor.backend.simd.VectorBackendProvider;
 import dev.graft.tensor.spi.Backend;
+import dev.graft.tensor.spi.DeviceRuntime;
 
 import java.io.PrintStream;
 import java.util.ArrayList;
@@ -18,8 +23,10 @@ import java.util.Locale;
 /**
  * The GPU check {@code kernels-native/gpu-check.sh} runs on a machine with an NVIDIA GPU: cuBLAS
  * SGEMM (through {@link CudaBlas} and {@link CublasHandle}) against Graft's Java backend on many
- * shapes, transposes and a strided batch, then GFLOP/s of a 4096^3 SGEMM (device-resident FP32 and
- * TF32, and on host arrays with the copies) next to the Java backend and the BLAS on this machine.
+ * shapes, transposes and a strided batch; then device tensors ({@link DeviceChecks}: round trips of
+ * every dtype, matmul of views on cuda:0, DeviceScope, use after release …); then GFLOP/s of a
+ * 4096^3 SGEMM (device-resident FP32 and TF32 on raw buffers and on device tensors, and on host
+ * arrays with the copies) next to the Java backend and the BLAS on this machine.
  *
  * <p>Error measure: normwise relative error {@code ||C_gpu - C_java||_F / ||C_java||_F}. Bounds:
  * 1e-5 for FP32 (both sides round each of K products once; for K = 4096 the expected error is
@@ -58,6 +65,7 @@ public final class GpuCheck {
         }
         out.println("gpu-check: CUDA " + CudaBlas.status());
         boolean ok = correctness(out);
+        ok &= DeviceChecks.run(out);
         if (perf) {
             performance(out, size);
         }
@@ -202,6 +210,62 @@ public final class GpuCheck {
         return s[s.length / 2];
     }
 
+    /**
+     * Rows for device tensors: {@code a.matmul(b)} with a and b already on cuda:0 (each product makes
+     * its output: a host array and a cudaMalloc, freed by a DeviceScope outside the timed part), in
+     * FP32 and in TF32 ({@code -Dgraft.cuda.tf32=true}), and {@link CudaDeviceRuntime#matmul} into one
+     * preallocated device output (the GEMM alone). The clock stops after {@code synchronize}.
+     */
+    static void deviceTensors(PrintStream out, float[] a, float[] b, int n) {
+        Device cuda = Device.cuda(0);
+        DeviceRuntime rt = Devices.runtime(cuda);
+        Tensor ad = Tensor.fromArray(a, n, n).to(cuda);
+        Tensor bd = Tensor.fromArray(b, n, n).to(cuda);
+        Tensor out3 = Tensor.empty(DType.FLOAT32, 1, n, n).to(cuda);
+        Tensor a3 = ad.unsqueeze(0);
+        Tensor b3 = bd.unsqueeze(0);
+        String prev = System.getProperty(CudaDeviceRuntime.TF32_PROPERTY);
+        try {
+            for (boolean tf : new boolean[] {false, true}) {
+                System.setProperty(CudaDeviceRuntime.TF32_PROPERTY, Boolean.toString(tf));
+                List<Double> times = new ArrayList<>();
+                for (int r = 0; r < 13; r++) {
+                    try (DeviceScope scope = DeviceScope.open()) {
+                        long t0 = System.nanoTime();
+                        ad.matmul(bd);
+                        rt.synchronize(cuda);
+                        if (r >= 3) {
+                            times.add((System.nanoTime() - t0) / 1e9);
+                        }
+                    }
+                }
+                double s = median(times);
+                out.printf(Locale.ROOT, "| Graft device tensors %s, a.matmul(b) on cuda:0 (%s, new output each time) | %.5f | %.0f |%n",
+                        tf ? "TF32" : "FP32", tf ? "cublasGemmEx" : "cublasSgemm_v2", s, gflops(n, s));
+                times.clear();
+                for (int r = 0; r < 13; r++) {
+                    long t0 = System.nanoTime();
+                    if (!rt.matmul(a3, b3, out3)) {
+                        throw new IllegalStateException("CudaDeviceRuntime.matmul refused a contiguous product");
+                    }
+                    rt.synchronize(cuda);
+                    if (r >= 3) {
+                        times.add((System.nanoTime() - t0) / 1e9);
+                    }
+                }
+                s = median(times);
+                out.printf(Locale.ROOT, "| Graft device tensors %s, CudaDeviceRuntime.matmul into a preallocated output | %.5f | %.0f |%n",
+                        tf ? "TF32" : "FP32", s, gflops(n, s));
+            }
+        } finally {
+            if (prev == null) {
+                System.clearProperty(CudaDeviceRuntime.TF32_PROPERTY);
+            } else {
+                System.setProperty(CudaDeviceRuntime.TF32_PROPERTY, prev);
+            }
+        }
+    }
+
     /** GFLOP/s of one n^3 SGEMM on every path; printed as a Markdown table. */
     static void performance(PrintStream out, int n) {
         Generator g = new Generator(7L);
@@ -233,6 +297,7 @@ public final class GpuCheck {
                 out.printf(Locale.ROOT, "| cuBLAS %s, device-resident (cublasSgemm_v2) | %.5f | %.0f |%n", tf ? "TF32" : "FP32", s, gflops(n, s));
             }
         }
+        deviceTensors(out, a, b, n);
         List<Double> host = new ArrayList<>();
         for (int r = 0; r < 4; r++) {
             long t0 = System.nanoTime();

@@ -1,0 +1,193 @@
+package dev.graft.nativeblas.cuda;
+
+import dev.graft.tensor.DType;
+import dev.graft.tensor.Device;
+import dev.graft.tensor.Tensor;
+import dev.graft.tensor.spi.DeviceMemory;
+import dev.graft.tensor.spi.DeviceRuntime;
+
+import java.lang.ref.Reference;
+
+/**
+ * CUDA for device tensors ({@code tensor.to(Device.cuda(i))}), found by
+ * {@link java.util.ServiceLoader} as a {@link DeviceRuntime} of type {@code "cuda"}. Memory is
+ * {@link CudaMemory} (any dtype); the one native kernel is {@link #matmul}: float32 through
+ * {@code cublasSgemm} (or {@code cublasGemmEx} with TF32 tensor-core compute when
+ * {@code -Dgraft.cuda.tf32=true}), float64 through {@code cublasDgemm}, strided batched when there
+ * are batches, reading transposed and broadcast views in place ({@link GemmLayout}). Every other
+ * primitive on a CUDA tensor runs on its host copy ({@link dev.graft.tensor.DeviceDispatch}).
+ *
+ * <p>Constructing it does nothing native; {@link #available()} runs {@link CudaBlas}'s probe once.
+ * Each device gets, on first use, one non-blocking stream and one cuBLAS handle bound to it
+ * ({@link CudaDeviceContext}); all device work is queued there in order, and copies to the host
+ * wait for it. GEMMs are asynchronous: {@link #synchronize} waits for them (a copy to the host
+ * does so anyway).
+ */
+public final class CudaDeviceRuntime implements DeviceRuntime {
+    /** {@code -Dgraft.cuda.tf32=true}: float32 matmul on device tensors uses TF32 tensor cores (about 10 mantissa bits in the products). */
+    public static final String TF32_PROPERTY = "graft.cuda.tf32";
+
+    /** Cheap: nothing is loaded or probed until {@link #available()} or an allocation. */
+    public CudaDeviceRuntime() {
+    }
+
+    @Override
+    public String type() {
+        return "cuda";
+    }
+
+    @Override
+    public boolean available() {
+        return CudaBlas.available();
+    }
+
+    @Override
+    public String unavailableReason() {
+        return CudaBlas.unavailableReason();
+    }
+
+    @Override
+    public int deviceCount() {
+        return CudaBlas.deviceCount();
+    }
+
+    private static CudaDeviceContext context(Device device, String what) {
+        if (device == null || !"cuda".equals(device.type())) {
+            throw new IllegalArgumentException(what + ": " + device + " is not a CUDA device");
+        }
+        return CudaDeviceContext.of(device.index());
+    }
+
+    @Override
+    public DeviceMemory allocate(Device device, DType dtype, long length) {
+        if (dtype == null) {
+            throw new IllegalArgumentException("allocate: dtype is null");
+        }
+        long bytes = CudaMemory.bytesFor(dtype, length);
+        CudaDeviceContext ctx = context(device, "allocate");
+        long p = ctx.malloc(bytes);
+        return new CudaMemory(ctx, dtype, length, p, bytes);
+    }
+
+    /** Whether float32 products use TF32 now ({@value #TF32_PROPERTY}, read on every call). */
+    public static boolean tf32() {
+        return Boolean.getBoolean(TF32_PROPERTY);
+    }
+
+    @Override
+    public boolean matmul(Tensor a, Tensor b, Tensor out) {
+        DType dt = out.dtype();
+        if (a.dtype() != dt || b.dtype() != dt || (dt != DType.FLOAT32 && dt != DType.FLOAT64)) {
+            return false;
+        }
+        Device d = out.storage().device();
+        if (!"cuda".equals(d.type()) || !a.storage().device().equals(d) || !b.storage().device().equals(d)
+                || out.storage() == a.storage() || out.storage() == b.storage()) {
+            return false;
+        }
+        GemmLayout layout = GemmLayout.of(a, b, out);
+        switch (layout.kind) {
+            case REFUSED:
+                return false;
+            case EMPTY:
+                return true;
+            default:
+                break;
+        }
+        CudaDeviceContext ctx = context(d, "matmul");
+        CudaMemory ma = null;
+        CudaMemory mb = null;
+        if (layout.kind == GemmLayout.Kind.GEMM) {
+            ma = ours(a.storage().deviceForRead(), ctx, a.storage().length());
+            mb = ours(b.storage().deviceForRead(), ctx, b.storage().length());
+            if (ma == null || mb == null) {
+                return false; // not memory this runtime made: nothing was written
+            }
+        }
+        boolean whole = out.offset() == 0 && (long) out.numel() == out.storage().length();
+        CudaMemory mo = ours(out.storage().deviceForWrite(whole), ctx, out.storage().length());
+        if (mo == null) {
+            throw new IllegalStateException("matmul: the output's device memory on " + d + " was not made by the CUDA runtime");
+        }
+        int es = dt.byteSize();
+        int previous = ctx.enter();
+        try {
+            if (layout.kind == GemmLayout.Kind.ZERO_FILL) {
+                ctx.zeroLocked(mo.addressLocked(layout.fillOffset, "matmul"), layout.fillCount * es);
+                return true;
+            }
+            CublasHandle.Kind kind = dt == DType.FLOAT64 ? CublasHandle.Kind.FP64 : tf32() ? CublasHandle.Kind.TF32 : CublasHandle.Kind.FP32;
+            long pa = ma.addressLocked(0, "matmul");
+            long pb = mb.addressLocked(0, "matmul");
+            long pc = mo.addressLocked(0, "matmul");
+            CublasHandle h = ctx.handleLocked();
+            for (int c = 0; c < layout.calls(); c++) {
+                // column-major C^T [N x M] = op(B)^T [N x K] · op(A)^T [K x M]
+                h.gemm(kind, layout.b.transposed(), layout.a.transposed(), layout.n, layout.m, layout.k,
+                        pb + layout.bOffsets[c] * es, layout.b.ld(), layout.b.batchStride(),
+                        pa + layout.aOffsets[c] * es, layout.a.ld(), layout.a.batchStride(),
+                        pc + layout.cOffsets[c] * es, layout.ldc, layout.strideC, layout.batchCount);
+            }
+            return true;
+        } finally {
+            ctx.exit(previous);
+            Reference.reachabilityFence(ma);
+            Reference.reachabilityFence(mb);
+            Reference.reachabilityFence(mo);
+        }
+    }
+
+    /** {@code m} as CUDA memory of this context holding at least {@code elements}, or null. */
+    private static CudaMemory ours(DeviceMemory m, CudaDeviceContext ctx, long elements) {
+        if (m instanceof CudaMemory cm && cm.context() == ctx && cm.length() >= elements) {
+            return cm;
+        }
+        return null;
+    }
+
+    @Override
+    public void synchronize(Device device) {
+        context(device, "synchronize").synchronize();
+    }
+
+    /**
+     * Free and total memory of {@code device} ({@code cudaMemGetInfo}); makes the device's
+     * context if there is none yet.
+     */
+    public static CudaRuntime.MemInfo memInfo(Device device) {
+        return context(device, "memInfo").memInfo();
+    }
+
+    /** Bytes of {@code device} held by live {@link CudaMemory} (allocated through this runtime, not yet released). */
+    public static long liveBytes(Device device) {
+        return context(device, "liveBytes").liveBytes();
+    }
+
+    @Override
+    public String report() {
+        StringBuilder sb = new StringBuilder();
+        if (!available()) { // the reason itself is printed by Devices.report()
+            return "libraries: -D" + CudaLibraries.PATH_PROPERTY + "=DIR[:DIR] (or CUDA_HOME) names where libcudart and libcublas are;"
+                    + " =none turns CUDA off\n";
+        }
+        sb.append("library: ").append(CudaBlas.status()).append('\n');
+        sb.append("kernels: matmul float32 (").append(tf32() ? "cublasGemmEx, TF32 tensor cores: -D" + TF32_PROPERTY + "=true"
+                : "cublasSgemm, full FP32; TF32 with -D" + TF32_PROPERTY + "=true").append("), float64 (cublasDgemm);")
+                .append(" every other op runs on the host copy\n");
+        for (int i = 0; i < deviceCount(); i++) {
+            CudaDeviceContext c = CudaDeviceContext.ifMade(i);
+            if (c != null) {
+                String mem;
+                try {
+                    CudaRuntime.MemInfo info = c.memInfo();
+                    mem = CudaDeviceContext.mib(info.free()) + " free of " + CudaDeviceContext.mib(info.total());
+                } catch (RuntimeException e) {
+                    mem = "memory unknown: " + e.getMessage();
+                }
+                sb.append("cuda:").append(i).append(": in use, ").append(c.liveAllocations()).append(" tensor allocations holding ")
+                        .append(CudaDeviceContext.mib(c.liveBytes())).append("; ").append(mem).append('\n');
+            }
+        }
+        return sb.toString();
+    }
+}
