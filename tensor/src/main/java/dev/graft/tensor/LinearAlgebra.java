@@ -48,10 +48,12 @@ final class LinearAlgebra {
                     + " cannot be broadcast");
         }
         Tensor out;
+        // outputs of a device matmul start on the device, with no host array
+        Device on = a.device().equals(b.device()) ? a.device() : Device.cpu();
         if (batchB.length == 0 && batch.length > 0 && canFoldBatchIntoRows(a)) {
             // [..., M, K] @ [K, N]: one GEMM with all batch rows stacked, the shape of every Linear layer
             int rows = Shape.numel(batch) * m;
-            Tensor flat = Tensor.empty(dt, 1, rows, n);
+            Tensor flat = Tensor.zeros(on, dt, 1, rows, n);
             Backends.current().matmul(a.reshape(1, rows, k), b.unsqueeze(0), flat);
             int[] os = java.util.Arrays.copyOf(batch, batch.length + 2);
             os[batch.length] = m;
@@ -73,7 +75,7 @@ final class LinearAlgebra {
                 ea = ea.unsqueeze(0);
                 eb = eb.unsqueeze(0);
             }
-            out = Tensor.empty(dt, batch.length == 0 ? new int[] {1, m, n} : fo);
+            out = Tensor.zeros(on, dt, batch.length == 0 ? new int[] {1, m, n} : fo);
             Backends.current().matmul(ea, eb, out);
             if (batch.length == 0) {
                 out = out.reshape(m, n);

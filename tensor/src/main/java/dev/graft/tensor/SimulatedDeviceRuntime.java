@@ -79,7 +79,8 @@ public final class SimulatedDeviceRuntime implements DeviceRuntime {
         }
         Tensor da = a.withStorage(Storage.wrap(a.dtype(), ((Memory) a.storage().deviceForRead()).data()));
         Tensor db = b.withStorage(Storage.wrap(b.dtype(), ((Memory) b.storage().deviceForRead()).data()));
-        Tensor dout = out.withStorage(Storage.wrap(out.dtype(), ((Memory) out.storage().deviceForWrite(true)).data()));
+        boolean all = out.offset() == 0 && out.numel() == out.storage().length();
+        Tensor dout = out.withStorage(Storage.wrap(out.dtype(), ((Memory) out.storage().deviceForWrite(all)).data()));
         Backend host = DeviceDispatch.hostOf(dev.graft.tensor.backend.Backends.current());
         host.matmul(da, db, dout);
         return true;

@@ -118,6 +118,22 @@ public final class Storage {
         return s;
     }
 
+    /**
+     * A zero-filled storage on {@code device} that allocates nothing yet: the device memory is made
+     * when a device kernel first needs it (a kernel that overwrites it all never uploads zeros),
+     * the host array when the host first needs it. For outputs of device kernels.
+     */
+    static Storage lazyOn(Device device, DType dtype, long length) {
+        if (length < 0 || length > Integer.MAX_VALUE - 8) {
+            throw new TensorShapeException("allocate: " + length + " elements of " + dtype
+                    + " do not fit in one Java array (at most " + (Integer.MAX_VALUE - 8) + ")");
+        }
+        Storage s = new Storage(dtype, null, (int) length);
+        s.device = device;
+        dev.graft.tensor.backend.Backends.enableDeviceDispatch();
+        return s; // neither copy current: the contents are zeros
+    }
+
     /** A storage on {@code device} holding {@code memory}, whose contents are current. */
     static Storage onDevice(DeviceMemory memory, int length) {
         Storage s = new Storage(memory.dtype(), null, length);
@@ -148,7 +164,7 @@ public final class Storage {
         }
         checkLive();
         if (!hostCurrent) {
-            if (array == null) {
+            if (array == null || !deviceCurrent) { // !deviceCurrent too: a lazy storage, all zeros
                 array = allocate(dtype, length).array;
             }
             if (deviceCurrent && length > 0) {
@@ -174,9 +190,7 @@ public final class Storage {
         checkLive();
         ensureMemory();
         if (!deviceCurrent) {
-            if (length > 0) {
-                memory.upload(array, 0, 0, length);
-            }
+            uploadHostOrZeros();
             deviceCurrent = true;
         }
         return memory;
@@ -191,8 +205,8 @@ public final class Storage {
         requireDevice("deviceForWrite");
         checkLive();
         ensureMemory();
-        if (!deviceCurrent && !overwriteAll && length > 0) {
-            memory.upload(array, 0, 0, length);
+        if (!deviceCurrent && !overwriteAll) {
+            uploadHostOrZeros();
         }
         deviceCurrent = true;
         hostCurrent = false;
@@ -202,6 +216,17 @@ public final class Storage {
     /** Whether this storage's device memory was released (by a closed {@link DeviceScope}); always false on the CPU. */
     public synchronized boolean isReleased() {
         return memory != null && memory.isReleased();
+    }
+
+    /** Makes the device copy equal the host mirror, or zeros when neither copy was ever written (a lazy storage). */
+    private void uploadHostOrZeros() {
+        if (!hostCurrent) {
+            array = allocate(dtype, length).array;
+            hostCurrent = true;
+        }
+        if (length > 0) {
+            memory.upload(array, 0, 0, length);
+        }
     }
 
     private void requireDevice(String what) {

@@ -51,6 +51,19 @@ public final class Tensor {
         return new Tensor(Storage.allocate(dtype, Shape.numel(s)), s, Shape.contiguousStrides(s), 0);
     }
 
+    /**
+     * A zero-filled tensor on {@code device}. On an accelerator nothing is allocated until a
+     * kernel or the host first needs the memory, so outputs of device kernels cost no host array.
+     */
+    public static Tensor zeros(Device device, DType dtype, int... shape) {
+        if (device == null || device.isCpu()) {
+            return empty(dtype, shape);
+        }
+        Devices.runtime(device); // says why when the device cannot be used
+        int[] s = shape.clone();
+        return new Tensor(Storage.lazyOn(device, dtype, Shape.numel(s)), s, Shape.contiguousStrides(s), 0);
+    }
+
     public static Tensor zeros(int... shape) {
         return empty(DType.FLOAT32, shape);
     }

@@ -156,6 +156,23 @@ class DeviceTensorTest {
     }
 
     @Test
+    void zerosOnTheDeviceAllocateLazilyAndReadAsZeros() {
+        Tensor z = Tensor.zeros(SIM, DType.FLOAT32, 3, 4);
+        assertEquals(SIM, z.device());
+        assertArrayEquals(new float[12], z.cpu().toFloatArray(), 0f);
+        Tensor w = randn(20, 4, 2);
+        // a device kernel reading a never-written lazy tensor sees zeros
+        assertArrayEquals(new float[6], Tensor.zeros(SIM, DType.FLOAT32, 3, 4).matmul(w.to(SIM)).cpu().toFloatArray(), 0f);
+        // host writes into part of it, then a device kernel
+        Tensor p = Tensor.zeros(SIM, DType.FLOAT32, 3, 4);
+        p.narrow(0, 1, 1).fill(2);
+        Tensor expected = Tensor.zeros(3, 4);
+        expected.narrow(0, 1, 1).fill(2);
+        assertArrayEquals(expected.matmul(w).toFloatArray(), p.matmul(w.to(SIM)).cpu().toFloatArray(), 0f);
+        assertEquals(Device.cpu(), Tensor.zeros(Device.cpu(), DType.FLOAT32, 2).device());
+    }
+
+    @Test
     void twoDevicesInOneOpAreRefusedByName() {
         Tensor a = randn(14, 2, 2).to(SIM);
         Tensor b = randn(15, 2, 2).to(SIM1);

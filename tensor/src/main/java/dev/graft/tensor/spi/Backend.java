@@ -46,8 +46,10 @@ public interface Backend {
     void reduce(ReduceOp op, Tensor x, Tensor out, Tensor indices);
 
     /**
-     * Batched matrix product: a [B, M, K] times b [B, K, N] into out [B, M, N] (contiguous).
-     * a and b may have any strides, including 0 on the batch axis for broadcast operands.
+     * Batched matrix product: a [..., M, K] times b [..., K, N] into out [..., M, N] (contiguous),
+     * with at least one batch axis (often one, [B, M, K], but several after broadcasting, e.g.
+     * [2, 3, M, K] expanded from [2, 1, M, K]); the three share their batch shape. a and b may have
+     * any strides, including 0 on batch axes for broadcast operands.
      * Floating dtypes only.
      */
     void matmul(Tensor a, Tensor b, Tensor out);

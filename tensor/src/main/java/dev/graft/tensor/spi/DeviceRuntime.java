@@ -31,8 +31,9 @@ public interface DeviceRuntime {
     DeviceMemory allocate(Device device, DType dtype, long length);
 
     /**
-     * {@code out = a · b} on the device, under {@link Backend#matmul}'s contract (a [B, M, K],
-     * b [B, K, N], out [B, M, N] contiguous; all three on one device of this type). The runtime
+     * {@code out = a · b} on the device, under {@link Backend#matmul}'s contract (a [..., M, K],
+     * b [..., K, N], out [..., M, N] contiguous, one or more batch axes; all three on one device
+     * of this type). The runtime
      * reads its operands through {@link dev.graft.tensor.Storage#deviceForRead()} and writes through
      * {@link dev.graft.tensor.Storage#deviceForWrite(boolean)}. Returns false, having touched
      * nothing, when it has no kernel for these dtypes or layouts; the caller then runs it on the host.
