@@ -229,10 +229,18 @@ final class Rules {
             // When an operand is a transposed view (a Linear weight used as W^T), compute its gradient
             // in the operand's own memory order, (g^T a)^T, so that the leaf's gradient comes out
             // contiguous instead of needing a transposing copy.
-            Tensor ga = columnMajor(a2) ? b2.matmul(g2.transpose(-1, -2)).transpose(-1, -2) : g2.matmul(b2.transpose(-1, -2));
-            Tensor gb = columnMajor(b2) ? g2.transpose(-1, -2).matmul(a2).transpose(-1, -2) : a2.transpose(-1, -2).matmul(g2);
-            ga = Engine.sumToShape("matmul", ga, a2.shape()).reshape(a.shape());
-            gb = Engine.sumToShape("matmul", gb, b2.shape()).reshape(b.shape());
+            // an operand that needs no gradient (a network's input) costs no product: for the first
+            // layer of an MLP that is the largest GEMM of the backward pass
+            Tensor ga = null;
+            Tensor gb = null;
+            if (a.requiresGrad()) {
+                ga = columnMajor(a2) ? b2.matmul(g2.transpose(-1, -2)).transpose(-1, -2) : g2.matmul(b2.transpose(-1, -2));
+                ga = Engine.sumToShape("matmul", ga, a2.shape()).reshape(a.shape());
+            }
+            if (b.requiresGrad()) {
+                gb = columnMajor(b2) ? g2.transpose(-1, -2).matmul(a2).transpose(-1, -2) : a2.transpose(-1, -2).matmul(g2);
+                gb = Engine.sumToShape("matmul", gb, b2.shape()).reshape(b.shape());
+            }
             return grads(ga, gb);
         });
 

@@ -1,7 +1,10 @@
 package dev.graft.optim;
 
+import dev.graft.tensor.DType;
 import dev.graft.tensor.Tensor;
+import dev.graft.tensor.backend.Parallel;
 
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -69,6 +72,9 @@ public final class SGD extends Optimizer {
     protected void update(ParamGroup group, Tensor param, Tensor grad, ParamState state) {
         double momentum = group.momentum();
         double weightDecay = group.weightDecay();
+        if (momentum == 0 && weightDecay == 0 && !group.maximize() && plainStep(param, grad, group.lr())) {
+            return;
+        }
         Tensor d = group.maximize() ? grad.neg() : grad;
         if (weightDecay != 0) {
             d = d.add(param.mul(weightDecay));
@@ -81,6 +87,36 @@ public final class SGD extends Optimizer {
             d = group.nesterov() ? d.add(buf.mul(momentum)) : buf;
         }
         param.addInPlace(d, -group.lr());
+    }
+
+    /**
+     * p -= lr * g as one pass over the arrays of float32 CPU tensors, where addInPlace makes three
+     * passes and two temporaries (lr * g, p + that, the copy back). The same two roundings (the
+     * product, then the sum). Returns false, doing nothing, for any other layout.
+     */
+    private static boolean plainStep(Tensor param, Tensor grad, double lr) {
+        if (param.dtype() != DType.FLOAT32 || grad.dtype() != DType.FLOAT32 || !param.device().isCpu() || !grad.device().isCpu()
+                || !param.isContiguous() || !grad.isContiguous() || !Arrays.equals(param.shape(), grad.shape())
+                || param.numel() == 0) {
+            return false;
+        }
+        float[] p = (float[]) param.storage().array();
+        float[] g = (float[]) grad.storage().array();
+        int po = param.offset();
+        int go = grad.offset();
+        float a = (float) -lr;
+        int n = param.numel();
+        int chunk = 1 << 16;
+        Parallel.forRange((n + chunk - 1) / chunk, 1, (from, to) -> {
+            for (int i = from * chunk, end = Math.min(n, to * chunk); i < end; i++) {
+                p[po + i] += a * g[go + i];
+            }
+        });
+        // an in-place write must advance the storage's version (autograd refuses to reuse graphs that
+        // saved the old values): set() does, here rewriting the first element with its own value
+        int[] first = new int[param.dim()];
+        param.set(p[po], first);
+        return true;
     }
 
     @Override

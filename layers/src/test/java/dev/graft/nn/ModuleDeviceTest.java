@@ -65,7 +65,8 @@ class ModuleDeviceTest {
         double[] ld = train(dev, SIM, x, y);
         assertArrayEquals(lc, ld, 0.0);
         assertTrue(lc[4] < lc[0], "the loss goes down: " + lc[0] + " -> " + lc[4]);
-        assertTrue(DeviceDispatch.deviceKernels().getOrDefault("sim matmul float32", 0L) - kernels0 >= 5 * 6,
+        // per step: 2 forward, 3 backward (the input needs no gradient, so the first layer's is not computed)
+        assertTrue(DeviceDispatch.deviceKernels().getOrDefault("sim matmul float32", 0L) - kernels0 >= 5 * 5,
                 "forward and backward matmuls ran in the device kernel");
         Map<String, Tensor> pc = cpu.namedParameters();
         for (var e : dev.namedParameters().entrySet()) {

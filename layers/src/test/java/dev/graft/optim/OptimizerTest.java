@@ -310,4 +310,31 @@ class OptimizerTest {
         assertSame(g, a.grad());
         assertArrayEquals(new float[] {-1, 0.5f, 1}, a.grad().toFloatArray());
     }
+
+    /**
+     * Plain SGD on float32 takes a one-pass update: p + (-lr) * g with the product rounded to float32,
+     * then the sum, element by element, for sizes around its chunking; and it advances the storage
+     * version like any in-place op, so a graph that saved the old weights refuses to run backward.
+     */
+    @Test
+    void plainSgdFloat32UpdateAndVersion() {
+        for (int n : new int[] {1, 7, 65536 + 3, 3 * 65536}) {
+            Tensor p = param(n, DType.FLOAT32, n);
+            Tensor g = Tensor.normal(new Generator(n + 1), 0, 1, DType.FLOAT32, n);
+            p.setGrad(g);
+            float[] before = p.toFloatArray();
+            float[] gv = g.toFloatArray();
+            new SGD(List.of(p), 0.1).step();
+            float[] after = p.toFloatArray();
+            for (int i = 0; i < n; i++) {
+                assertEquals(before[i] + (float) -0.1 * gv[i], after[i], 0f, "element " + i + " of " + n);
+            }
+        }
+        Tensor w = param(3, DType.FLOAT32, 4, 3);
+        Tensor x = Tensor.ones(DType.FLOAT32, 2, 4);
+        Tensor loss = x.matmul(w).sum();
+        w.setGrad(Tensor.onesLike(w));
+        new SGD(List.of(w), 0.5).step();
+        assertThrows(IllegalStateException.class, loss::backward);
+    }
 }
