@@ -32,6 +32,12 @@ final class CudaDeviceContext {
     private final CublasHandle handle;
     private final AtomicLong liveBytes = new AtomicLong();
     private final AtomicLong liveAllocations = new AtomicLong();
+    /** Freed blocks kept for reuse, by rounded size; guarded by {@link #lock}. */
+    private final java.util.Map<Long, java.util.ArrayDeque<Long>> cache = new java.util.HashMap<>();
+    private final AtomicLong cachedBytes = new AtomicLong();
+
+    /** {@value}: set to false to cudaFree every released block at once instead of keeping it for reuse. */
+    static final String CACHE_PROPERTY = "graft.cuda.cache";
 
     CudaDeviceContext(int index, CudaRuntime rt, CublasHandle.Api api) {
         this.index = index;
@@ -135,6 +141,15 @@ final class CudaDeviceContext {
                 throw e;
             }
         }
+        if (emptyCache() > 0) { // blocks kept for reuse come first
+            try {
+                return mallocOnce(bytes);
+            } catch (CudaException e) {
+                if (e.status() != CudaRuntime.ERROR_MEMORY_ALLOCATION) {
+                    throw e;
+                }
+            }
+        }
         // not under the lock: the Cleaner thread needs it to free
         System.gc();
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(1000);
@@ -166,10 +181,65 @@ final class CudaDeviceContext {
         }
     }
 
+    /**
+     * The size class of a block: requests are rounded up to 512 bytes (below 1 MiB) or to 2 MiB, so
+     * that the tensors of a training or inference loop, which repeat their shapes, find freed blocks
+     * of their class. Only the rounded size is ever allocated.
+     */
+    static long sizeClass(long bytes) {
+        long unit = bytes < (1L << 20) ? 512 : 2L << 20;
+        return (bytes + unit - 1) / unit * unit;
+    }
+
+    private static boolean caching() {
+        return !"false".equalsIgnoreCase(System.getProperty(CACHE_PROPERTY, "true"));
+    }
+
+    /** Bytes in freed blocks kept for reuse. */
+    long cachedBytes() {
+        return cachedBytes.get();
+    }
+
+    /**
+     * Returns every block kept for reuse to CUDA ({@code cudaFree}, after the stream's queued work);
+     * the bytes released. Called before giving up on an allocation, and by
+     * {@link CudaDeviceRuntime#emptyCache}.
+     */
+    long emptyCache() {
+        int previous = enter();
+        try {
+            long freed = 0;
+            if (cache.isEmpty()) {
+                return 0;
+            }
+            rt.synchronize(stream, device + " before cudaFree");
+            for (var e : cache.entrySet()) {
+                for (long p : e.getValue()) {
+                    rt.free(p);
+                    freed += e.getKey();
+                }
+            }
+            cache.clear();
+            cachedBytes.addAndGet(-freed);
+            return freed;
+        } finally {
+            exit(previous);
+        }
+    }
+
     private long mallocOnce(long bytes) {
         int previous = enter();
         try {
-            long p = rt.malloc(bytes);
+            long size = sizeClass(bytes);
+            java.util.ArrayDeque<Long> free = cache.get(size);
+            long p;
+            if (free != null && !free.isEmpty()) {
+                // stream-ordered reuse: every use of the block, old and new, is queued on this device's one stream
+                p = free.pop();
+                cachedBytes.addAndGet(-size);
+            } else {
+                p = rt.malloc(size);
+            }
             liveBytes.addAndGet(bytes);
             liveAllocations.incrementAndGet();
             return p;
@@ -181,10 +251,20 @@ final class CudaDeviceContext {
         }
     }
 
-    /** Waits for the stream, then {@code cudaFree}; the caller holds the lock. */
+    /**
+     * Gives a block back: kept for reuse by the next allocation of its size class (no wait: its
+     * next use is queued behind this one's on the same stream), or with {@code -Dgraft.cuda.cache=false}
+     * freed after the stream's queued work. The caller holds the lock.
+     */
     void freeLocked(long pointer, long bytes) {
-        rt.synchronize(stream, device + " before cudaFree");
-        rt.free(pointer);
+        long size = sizeClass(bytes);
+        if (caching()) {
+            cache.computeIfAbsent(size, k -> new java.util.ArrayDeque<>()).push(pointer);
+            cachedBytes.addAndGet(size);
+        } else {
+            rt.synchronize(stream, device + " before cudaFree");
+            rt.free(pointer);
+        }
         liveBytes.addAndGet(-bytes);
         liveAllocations.decrementAndGet();
     }

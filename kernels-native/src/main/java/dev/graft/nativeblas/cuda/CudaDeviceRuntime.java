@@ -158,6 +158,21 @@ public final class CudaDeviceRuntime implements DeviceRuntime {
         return context(device, "memInfo").memInfo();
     }
 
+    /**
+     * Frees the blocks that released device tensors left for reuse (Graft keeps them, as PyTorch's
+     * caching allocator does, so a loop that allocates the same shapes does not call cudaMalloc
+     * every step); returns the bytes given back to CUDA. Allocation does this by itself before
+     * reporting out of memory; call it to hand memory to another library or process.
+     */
+    public static long emptyCache(Device device) {
+        return context(device, "emptyCache").emptyCache();
+    }
+
+    /** Bytes of {@code device} in freed blocks kept for reuse (see {@link #emptyCache}). */
+    public static long cachedBytes(Device device) {
+        return context(device, "cachedBytes").cachedBytes();
+    }
+
     /** Bytes of {@code device} held by live {@link CudaMemory} (allocated through this runtime, not yet released). */
     public static long liveBytes(Device device) {
         return context(device, "liveBytes").liveBytes();
@@ -185,7 +200,9 @@ public final class CudaDeviceRuntime implements DeviceRuntime {
                     mem = "memory unknown: " + e.getMessage();
                 }
                 sb.append("cuda:").append(i).append(": in use, ").append(c.liveAllocations()).append(" tensor allocations holding ")
-                        .append(CudaDeviceContext.mib(c.liveBytes())).append("; ").append(mem).append('\n');
+                        .append(CudaDeviceContext.mib(c.liveBytes())).append(", ").append(CudaDeviceContext.mib(c.cachedBytes()))
+                        .append(" kept for reuse (-D").append(CudaDeviceContext.CACHE_PROPERTY).append("=false frees at once); ")
+                        .append(mem).append('\n');
             }
         }
         return sb.toString();

@@ -90,6 +90,7 @@ final class DeviceChecks {
         list.add(new Check("DeviceScope frees device memory", d::scopeFrees));
         list.add(new Check("use after release throws IllegalStateException", d::useAfterRelease));
         if (d.cuda) {
+            list.add(new Check("released blocks are reused by the next allocation", d::reuse));
             list.add(new Check("out of memory names the size and DeviceScope", d::outOfMemory));
         }
         list.add(new Check("4 threads multiply on one device", d::threads));
@@ -482,13 +483,34 @@ final class DeviceChecks {
             return result(name, states, Double.NaN, detail);
         }
         long live2 = CudaDeviceRuntime.liveBytes(dev);
+        // closed blocks are kept for reuse; emptying the cache hands them back to CUDA
+        CudaDeviceRuntime.emptyCache(dev);
         long free2 = CudaDeviceRuntime.memInfo(dev).free();
         // across the close only (the Cleaner may free unreachable tensors of earlier checks at any time, which only adds)
         boolean counted = live1 - live2 >= bytes;
         boolean seen = free2 - free1 >= bytes - tolerance;
         return result(name, counted && seen && states, Double.NaN, String.format(Locale.ROOT,
-                "at close: Graft's live bytes %d -> %d, cudaMemGetInfo free %s -> %s; %s", live1, live2,
+                "at close: Graft's live bytes %d -> %d; after emptyCache, cudaMemGetInfo free %s -> %s; %s", live1, live2,
                 CudaDeviceContext.mib(free1), CudaDeviceContext.mib(free2), detail));
+    }
+
+    private Result reuse() {
+        String name = "released blocks are reused by the next allocation";
+        CudaDeviceRuntime.emptyCache(dev);
+        Tensor src = Tensor.ones(3, 1000, 1000); // 12 MB
+        try (DeviceScope scope = DeviceScope.open()) {
+            src.to(dev);
+        }
+        long cached1 = CudaDeviceRuntime.cachedBytes(dev);
+        Tensor again;
+        try (DeviceScope scope = DeviceScope.open()) {
+            again = src.to(dev);
+            long cached2 = CudaDeviceRuntime.cachedBytes(dev);
+            boolean ok = cached1 >= 12_000_000 && cached1 - cached2 >= 12_000_000
+                    && Arrays.equals(again.cpu().toFloatArray(), src.toFloatArray());
+            return result(name, ok, Double.NaN, "kept for reuse after the first scope: " + CudaDeviceContext.mib(cached1)
+                    + ", after the second allocation: " + CudaDeviceContext.mib(cached2));
+        }
     }
 
     private Result useAfterRelease() {

@@ -151,6 +151,40 @@ class NativeSignaturesTest {
     }
 
     @Test
+    void releasedBlocksAreKeptForReuseByTheirSizeClass() {
+        CudaRuntime rt = new CudaRuntime("fake", fake(Map.of("cudaMalloc", "pipe")));
+        CudaDeviceContext ctx = new CudaDeviceContext(0, rt, new CublasHandle.Api("fake", fake(Map.of())));
+        assertEquals(512, CudaDeviceContext.sizeClass(1));
+        assertEquals(1024, CudaDeviceContext.sizeClass(513));
+        assertEquals(2L << 20, CudaDeviceContext.sizeClass((1L << 20) + 1));
+        assertEquals(4L << 20, CudaDeviceContext.sizeClass((2L << 20) + 1));
+        long p1 = ctx.malloc(80);
+        new CudaMemory(ctx, DType.FLOAT64, 10, p1, 80).release();
+        assertEquals(0, ctx.liveBytes());
+        assertEquals(512, ctx.cachedBytes());
+        long p2 = ctx.malloc(300); // same class: the cached block comes back
+        assertEquals(p1, p2);
+        assertEquals(0, ctx.cachedBytes());
+        assertEquals(300, ctx.liveBytes());
+        CudaMemory m2 = new CudaMemory(ctx, DType.UINT8, 300, p2, 300);
+        long p3 = ctx.malloc(4096); // another class: a new block
+        CudaMemory m3 = new CudaMemory(ctx, DType.UINT8, 4096, p3, 4096);
+        m2.release();
+        m3.release();
+        assertEquals(512 + 4096, ctx.cachedBytes());
+        assertEquals(512 + 4096, ctx.emptyCache());
+        assertEquals(0, ctx.cachedBytes());
+        assertEquals(0, ctx.emptyCache());
+        System.setProperty(CudaDeviceContext.CACHE_PROPERTY, "false");
+        try {
+            new CudaMemory(ctx, DType.UINT8, 8, ctx.malloc(8), 8).release();
+            assertEquals(0, ctx.cachedBytes(), "with the cache off a block is freed at once");
+        } finally {
+            System.clearProperty(CudaDeviceContext.CACHE_PROPERTY);
+        }
+    }
+
+    @Test
     void theCleanerFreesUnreachableMemory() throws InterruptedException {
         CudaRuntime rt = new CudaRuntime("fake", fake(Map.of("cudaMalloc", "pipe")));
         CudaDeviceContext ctx = new CudaDeviceContext(0, rt, new CublasHandle.Api("fake", fake(Map.of())));
