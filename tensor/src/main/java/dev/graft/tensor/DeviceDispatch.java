@@ -15,7 +15,8 @@ import java.util.logging.Logger;
 /**
  * Routes each backend primitive by where its tensors live. With every tensor on the CPU it calls
  * the host backend unchanged. With tensors on one accelerator it runs the primitive there when the
- * device's {@link DeviceRuntime} has a kernel for it (today: matmul in cuBLAS), and otherwise on
+ * device's {@link DeviceRuntime} has a kernel for it (matmul in cuBLAS; elementwise ops, copies
+ * and reductions where the runtime implements them), and otherwise on
  * the host: inputs are read from their host mirrors (downloaded if the device copy is newer), the
  * host backend computes, and the outputs stay on the device with a current host mirror, so a chain
  * of host-run ops copies nothing until a device kernel needs the result. The first host fallback
@@ -66,7 +67,7 @@ public final class DeviceDispatch implements Backend {
         return m;
     }
 
-    /** How many times each primitive ran in a device kernel, keyed "cuda matmul float32" etc. */
+    /** How many times each primitive ran in a device kernel, keyed "cuda matmul float32", "cuda binary ADD" etc. */
     public static Map<String, Long> deviceKernels() {
         Map<String, Long> m = new TreeMap<>();
         NATIVE.forEach((k, v) -> m.put(k, v.sum()));
@@ -94,6 +95,35 @@ public final class DeviceDispatch implements Backend {
             }
         }
         return found;
+    }
+
+    /**
+     * Whether every non-null input is on {@code d} or is a CPU scalar (a one-element storage, seen
+     * through a broadcast view), which device kernels take by value as PyTorch does.
+     */
+    private static boolean allOn(Device d, Tensor... ts) {
+        for (Tensor t : ts) {
+            if (t != null && !t.storage().device().equals(d) && !(t.storage().device().isCpu() && t.storage().length() == 1)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Places fresh CPU outputs on {@code d} without touching their data. */
+    private static void place(Device d, Tensor... outs) {
+        for (Tensor t : outs) {
+            if (t != null && t.storage().device().isCpu()) {
+                t.storage().adopt(d);
+            }
+        }
+    }
+
+    private static boolean kernel(Device d, String what, boolean ran) {
+        if (ran) {
+            NATIVE.computeIfAbsent(d.type() + " " + what, k -> new LongAdder()).increment();
+        }
+        return ran;
     }
 
     /** A CPU view over t's current host data (t itself when on the CPU). */
@@ -138,6 +168,10 @@ public final class DeviceDispatch implements Backend {
             host.unary(op, p0, p1, x, out);
             return;
         }
+        place(d, out);
+        if (allOn(d, x) && kernel(d, "unary " + op, Devices.runtime(d).unary(op, p0, p1, x, out))) {
+            return;
+        }
         countFallback(d, "unary " + op);
         host.unary(op, p0, p1, in(x), out(out, d));
     }
@@ -149,6 +183,10 @@ public final class DeviceDispatch implements Backend {
             host.binary(op, a, b, out);
             return;
         }
+        place(d, out);
+        if (allOn(d, a, b) && kernel(d, "binary " + op, Devices.runtime(d).binary(op, a, b, out))) {
+            return;
+        }
         countFallback(d, "binary " + op);
         host.binary(op, in(a), in(b), out(out, d));
     }
@@ -158,6 +196,10 @@ public final class DeviceDispatch implements Backend {
         Device d = deviceOf("where", cond, a, b, out);
         if (d == null) {
             host.where(cond, a, b, out);
+            return;
+        }
+        place(d, out);
+        if (allOn(d, cond, a, b) && kernel(d, "where", Devices.runtime(d).where(cond, a, b, out))) {
             return;
         }
         countFallback(d, "where");
@@ -179,11 +221,18 @@ public final class DeviceDispatch implements Backend {
         if (dd.isCpu()) {
             if (dst.storage().version() == 0) {
                 // a fresh output of an op (clone, contiguous, to(dtype), concat …): it follows its input
+                place(sd, dst);
+                if (kernel(sd, "copy", Devices.runtime(sd).copy(src, dst))) {
+                    return;
+                }
                 countFallback(sd, "copy");
                 host.copy(in(src), out(dst, sd));
             } else {
                 host.copy(in(src), dst); // an existing CPU tensor written from a device tensor stays on the CPU
             }
+            return;
+        }
+        if (sd.equals(dd) && kernel(dd, "copy", Devices.runtime(dd).copy(src, dst))) {
             return;
         }
         countFallback(dd, "copy");
@@ -197,6 +246,9 @@ public final class DeviceDispatch implements Backend {
             host.fill(dst, value);
             return;
         }
+        if (kernel(d, "fill", Devices.runtime(d).fill(dst, value))) {
+            return;
+        }
         countFallback(d, "fill");
         host.fill(out(dst, d), value);
     }
@@ -206,6 +258,10 @@ public final class DeviceDispatch implements Backend {
         Device d = deviceOf("reduce " + op, x, out, indices);
         if (d == null) {
             host.reduce(op, x, out, indices);
+            return;
+        }
+        place(d, out, indices);
+        if (allOn(d, x) && kernel(d, "reduce " + op, Devices.runtime(d).reduce(op, x, out, indices))) {
             return;
         }
         countFallback(d, "reduce " + op);
@@ -223,8 +279,7 @@ public final class DeviceDispatch implements Backend {
             if (out.storage().device().isCpu()) {
                 out.storage().adopt(d);
             }
-            if (Devices.runtime(d).matmul(a, b, out)) {
-                NATIVE.computeIfAbsent(d.type() + " matmul " + a.dtype(), k -> new LongAdder()).increment();
+            if (kernel(d, "matmul " + a.dtype(), Devices.runtime(d).matmul(a, b, out))) {
                 return;
             }
         }

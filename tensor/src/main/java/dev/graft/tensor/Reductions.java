@@ -58,8 +58,8 @@ final class Reductions {
             x3 = x3.to(outType);
         }
         int[] s3 = x3.shape();
-        Tensor out = Tensor.empty(outType, s3[0], s3[2]);
-        Tensor idx = withIndices ? Tensor.empty(DType.INT64, s3[0], s3[2]) : null;
+        Tensor out = Tensor.zeros(x.device(), outType, s3[0], s3[2]);
+        Tensor idx = withIndices ? Tensor.zeros(x.device(), DType.INT64, s3[0], s3[2]) : null;
         Backends.current().reduce(op, x3, out, idx);
         int[] outShape = keptShape(shape, mask, keepdim);
         return new Tensor[] {out.reshape(outShape).detach(), idx == null ? null : idx.reshape(outShape).detach()};

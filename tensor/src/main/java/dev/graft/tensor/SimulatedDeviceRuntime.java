@@ -14,8 +14,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * any machine, CI included, exactly as they run with CUDA. It is off unless
  * {@code -Dgraft.sim.devices=N} (N &gt; 0) is set, and then offers {@code sim:0 … sim:N-1}.
  *
- * <p>Its one device kernel is float32 matmul (computed on the CPU into the simulated memory), so
- * that both routes of {@link DeviceDispatch} run: float64 matmul takes the host fallback. Every
+ * <p>Its device kernels (computed on the CPU, reading and writing the simulated memory) are the
+ * elementwise primitives, copies, fills, reductions and float32 matmul; float64 matmul, convolution
+ * unfold/fold, gather/scatter, sort and cumsum take the host fallback, so both routes of
+ * {@link DeviceDispatch} run. Every
  * transfer is counted ({@link #uploads()}, {@link #downloads()}), which is how tests prove that a
  * chain of device kernels copies nothing to the host.
  */
@@ -72,17 +74,70 @@ public final class SimulatedDeviceRuntime implements DeviceRuntime {
         return new Memory(device, dtype, Storage.allocate(dtype, length).array(), (int) length);
     }
 
+    /** A CPU view over t's simulated device memory, current for reading. */
+    private static Tensor read(Tensor t) {
+        if (t == null || t.device().isCpu()) { // absent, or a CPU scalar taken by value
+            return t;
+        }
+        return t.withStorage(Storage.wrap(t.dtype(), ((Memory) t.storage().deviceForRead()).data()));
+    }
+
+    /** A CPU view over t's simulated device memory, about to be written (the host mirror goes stale). */
+    private static Tensor write(Tensor t) {
+        if (t == null) {
+            return null;
+        }
+        boolean all = t.offset() == 0 && t.numel() == t.storage().length() && t.isContiguous();
+        return t.withStorage(Storage.wrap(t.dtype(), ((Memory) t.storage().deviceForWrite(all)).data()));
+    }
+
+    private static Backend host() {
+        return DeviceDispatch.hostOf(dev.graft.tensor.backend.Backends.current());
+    }
+
     @Override
     public boolean matmul(Tensor a, Tensor b, Tensor out) {
         if (a.dtype() != DType.FLOAT32) {
             return false;
         }
-        Tensor da = a.withStorage(Storage.wrap(a.dtype(), ((Memory) a.storage().deviceForRead()).data()));
-        Tensor db = b.withStorage(Storage.wrap(b.dtype(), ((Memory) b.storage().deviceForRead()).data()));
-        boolean all = out.offset() == 0 && out.numel() == out.storage().length();
-        Tensor dout = out.withStorage(Storage.wrap(out.dtype(), ((Memory) out.storage().deviceForWrite(all)).data()));
-        Backend host = DeviceDispatch.hostOf(dev.graft.tensor.backend.Backends.current());
-        host.matmul(da, db, dout);
+        host().matmul(read(a), read(b), write(out));
+        return true;
+    }
+
+    @Override
+    public boolean unary(dev.graft.tensor.spi.UnaryOp op, double p0, double p1, Tensor x, Tensor out) {
+        host().unary(op, p0, p1, read(x), write(out));
+        return true;
+    }
+
+    @Override
+    public boolean binary(dev.graft.tensor.spi.BinaryOp op, Tensor a, Tensor b, Tensor out) {
+        host().binary(op, read(a), read(b), write(out));
+        return true;
+    }
+
+    @Override
+    public boolean where(Tensor cond, Tensor a, Tensor b, Tensor out) {
+        host().where(read(cond), read(a), read(b), write(out));
+        return true;
+    }
+
+    @Override
+    public boolean copy(Tensor src, Tensor dst) {
+        Tensor from = read(src);
+        host().copy(from, write(dst));
+        return true;
+    }
+
+    @Override
+    public boolean fill(Tensor dst, double value) {
+        host().fill(write(dst), value);
+        return true;
+    }
+
+    @Override
+    public boolean reduce(dev.graft.tensor.spi.ReduceOp op, Tensor x, Tensor out, Tensor indices) {
+        host().reduce(op, read(x), write(out), write(indices));
         return true;
     }
 

@@ -64,6 +64,21 @@ public final class Tensor {
         return new Tensor(Storage.lazyOn(device, dtype, Shape.numel(s)), s, Shape.contiguousStrides(s), 0);
     }
 
+    /** Where an op's fresh output goes: the accelerator among its inputs, else the CPU (two accelerators are refused later, by the dispatch). */
+    static Device placeOf(Tensor... inputs) {
+        Device found = Device.cpu();
+        for (Tensor t : inputs) {
+            Device d = t.storage.device();
+            if (!d.isCpu()) {
+                if (!found.isCpu() && !found.equals(d)) {
+                    return Device.cpu();
+                }
+                found = d;
+            }
+        }
+        return found;
+    }
+
     public static Tensor zeros(int... shape) {
         return empty(DType.FLOAT32, shape);
     }
@@ -447,7 +462,7 @@ public final class Tensor {
         if (dtype == dtype()) {
             return this;
         }
-        Tensor out = empty(dtype, shape);
+        Tensor out = zeros(device(), dtype, shape);
         Backends.current().copy(this, out);
         return out.rec("to", in(this), dtype);
     }
@@ -521,7 +536,7 @@ public final class Tensor {
     /** A contiguous copy. */
     @Override
     public Tensor clone() {
-        Tensor out = empty(dtype(), shape);
+        Tensor out = zeros(device(), dtype(), shape);
         Backends.current().copy(this, out);
         return out.rec("clone", in(this));
     }
@@ -531,7 +546,7 @@ public final class Tensor {
         if (isContiguous()) {
             return this;
         }
-        Tensor out = empty(dtype(), shape);
+        Tensor out = zeros(device(), dtype(), shape);
         Backends.current().copy(this, out);
         return out.rec("contiguous", in(this));
     }
@@ -949,7 +964,7 @@ public final class Tensor {
     private Tensor unary(UnaryOp op, double p0, double p1) {
         requireComputable(op.name().toLowerCase(), this);
         Tensor x = dtype().isIntegral() && (!op.integerClosed() || dtype() == DType.BOOL) ? to(DType.FLOAT32) : this;
-        Tensor out = empty(x.dtype(), shape);
+        Tensor out = zeros(device(), x.dtype(), shape);
         Backends.current().unary(op, p0, p1, x, out);
         return out.rec(op.name().toLowerCase(), in(this), p0, p1);
     }
@@ -1024,7 +1039,7 @@ public final class Tensor {
         int[] s = Shape.broadcast(name, shape, other.shape);
         Tensor a = to(ct).expandQuiet(s);
         Tensor b = other.to(ct).expandQuiet(s);
-        Tensor out = empty(op.isPredicate() ? DType.BOOL : ct, s);
+        Tensor out = zeros(placeOf(this, other), op.isPredicate() ? DType.BOOL : ct, s);
         if (ct.isIntegral() && op == BinaryOp.POW) {
             requireNonNegativeExponent(b);
         }
@@ -1107,7 +1122,7 @@ public final class Tensor {
         Tensor c = cond.dtype() == DType.BOOL ? cond : cond.ne(0);
         DType ct = DType.promote(a.dtype(), b.dtype());
         int[] s = Shape.broadcast("where", Shape.broadcast("where", c.shape, a.shape), b.shape);
-        Tensor out = empty(ct, s);
+        Tensor out = zeros(placeOf(c, a, b), ct, s);
         Backends.current().where(c.expandQuiet(s), a.to(ct).expandQuiet(s), b.to(ct).expandQuiet(s), out);
         return out.rec("where", in(c, a, b));
     }

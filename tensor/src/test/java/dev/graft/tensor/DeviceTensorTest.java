@@ -96,15 +96,34 @@ class DeviceTensorTest {
     }
 
     @Test
-    void hostFallbacksKeepResultsOnTheDeviceAndStayCoherent() {
+    void elementwiseChainsRunInDeviceKernelsWithoutHostCopies() {
         Tensor x = randn(8, 4, 6);
         Tensor w = randn(9, 6, 6);
         Tensor expected = x.matmul(w).mul(2).add(1).exp().matmul(w).softmax(1).sum(0);
-        long fb0 = count(DeviceDispatch.hostFallbacks(), "sim binary MUL");
+        Tensor dx = x.to(SIM);
         Tensor dw = w.to(SIM);
-        Tensor r = x.to(SIM).matmul(dw).mul(2).add(1).exp().matmul(dw).softmax(1).sum(0);
+        long k0 = count(DeviceDispatch.deviceKernels(), "sim binary MUL");
+        long fb0 = DeviceDispatch.hostFallbacks().values().stream().mapToLong(Long::longValue).sum();
+        long down0 = SimulatedDeviceRuntime.downloads();
+        Tensor r = dx.matmul(dw).mul(2).add(1).exp().matmul(dw).softmax(1).sum(0);
         assertEquals(SIM, r.device());
-        assertTrue(count(DeviceDispatch.hostFallbacks(), "sim binary MUL") > fb0);
+        assertTrue(count(DeviceDispatch.deviceKernels(), "sim binary MUL") > k0, "mul by a CPU scalar runs in the device kernel");
+        assertEquals(fb0, DeviceDispatch.hostFallbacks().values().stream().mapToLong(Long::longValue).sum(), "no host fallback");
+        assertEquals(down0, SimulatedDeviceRuntime.downloads(), "nothing was copied to the host");
+        assertArrayEquals(expected.toFloatArray(), r.cpu().toFloatArray(), 0f);
+    }
+
+    @Test
+    void hostFallbacksKeepResultsOnTheDeviceAndStayCoherent() {
+        // gather and the convolution's unfold have no simulated kernel: they run on the host between device kernels
+        Tensor x = randn(21, 2, 3, 6, 6);
+        Tensor k = randn(22, 4, 3, 3, 3);
+        Tensor idx = Tensor.fromArray(new long[] {2, 0, 1, 1}, 2, 2);
+        Tensor expected = x.conv2d(k, null, 1, 1).relu().sum(new int[] {2, 3}, false).gather(1, idx).mul(3);
+        long fb0 = count(DeviceDispatch.hostFallbacks(), "sim gather");
+        Tensor r = x.to(SIM).conv2d(k.to(SIM), null, 1, 1).relu().sum(new int[] {2, 3}, false).gather(1, idx.to(SIM)).mul(3);
+        assertEquals(SIM, r.device());
+        assertEquals(fb0 + 1, count(DeviceDispatch.hostFallbacks(), "sim gather"));
         assertArrayEquals(expected.toFloatArray(), r.cpu().toFloatArray(), 0f);
     }
 

@@ -40,6 +40,45 @@ public interface DeviceRuntime {
      */
     boolean matmul(Tensor a, Tensor b, Tensor out);
 
+    // Optional device kernels for the other primitives. Each follows the matching Backend
+    // method's contract; the dispatcher calls it only when every tensor argument is on one device
+    // of this type (fresh outputs already placed there), except that an input may be a CPU scalar:
+    // a CPU tensor whose storage holds one element, usually seen through a broadcast view (all
+    // strides 0), as in x.mul(2); read it with storage().getDouble(offset()) and pass it by value.
+    // Outputs are written through Storage.deviceForWrite(overwriteAll), overwriteAll only when the
+    // output is contiguous and covers its whole storage. Returning false, having touched nothing,
+    // sends the primitive to the host; these defaults do that for everything.
+
+    /** {@link Backend#unary} on the device, or false. */
+    default boolean unary(UnaryOp op, double p0, double p1, Tensor x, Tensor out) {
+        return false;
+    }
+
+    /** {@link Backend#binary} on the device, or false. */
+    default boolean binary(BinaryOp op, Tensor a, Tensor b, Tensor out) {
+        return false;
+    }
+
+    /** {@link Backend#where} on the device, or false. */
+    default boolean where(Tensor cond, Tensor a, Tensor b, Tensor out) {
+        return false;
+    }
+
+    /** {@link Backend#copy} between two tensors on the device (dst may be a view), or false. */
+    default boolean copy(Tensor src, Tensor dst) {
+        return false;
+    }
+
+    /** {@link Backend#fill} on the device (dst may be a view), or false. */
+    default boolean fill(Tensor dst, double value) {
+        return false;
+    }
+
+    /** {@link Backend#reduce} on the device, or false. */
+    default boolean reduce(ReduceOp op, Tensor x, Tensor out, Tensor indices) {
+        return false;
+    }
+
     /** Waits until all work queued on {@code device} has finished. */
     void synchronize(Device device);
 
