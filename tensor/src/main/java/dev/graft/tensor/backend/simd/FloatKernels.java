@@ -378,6 +378,22 @@ final class FloatKernels {
         return ub;
     }
 
+    /**
+     * dst[d + i] += src[s + i] for i < n where bit i % VL of lanes[i / VL] is set (col2im's kernel
+     * taps, wrapped columns left out).
+     */
+    static void addIntoWhere(float[] src, int s, float[] dst, int d, int n, long[] lanes) {
+        int i = 0;
+        for (int c = 0; i + VL <= n; i += VL, c++) {
+            VectorMask<Float> m = VectorMask.fromLong(S, lanes[c]);
+            FloatVector.fromArray(S, dst, d + i, m).add(FloatVector.fromArray(S, src, s + i, m)).intoArray(dst, d + i, m);
+        }
+        if (i < n) {
+            VectorMask<Float> m = VectorMask.fromLong(S, lanes[i / VL]).and(S.indexInRange(i, n));
+            FloatVector.fromArray(S, dst, d + i, m).add(FloatVector.fromArray(S, src, s + i, m)).intoArray(dst, d + i, m);
+        }
+    }
+
     /** dst[d + i] += src[s + i] for i < n (col2im's rows). */
     static void addInto(float[] src, int s, float[] dst, int d, int n) {
         int i = 0;

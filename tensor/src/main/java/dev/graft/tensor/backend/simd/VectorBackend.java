@@ -444,6 +444,11 @@ public final class VectorBackend extends ScalarBackend {
                         int off = kj * dw - pw;
                         int xLo = firstInside(off, sw, ow);
                         int xHi = endInside(off, sw, w, ow);
+                        if (sh == 1 && sw == 1 && st[3] == 1 && st[2] == ow && w == ow && xHi > xLo) {
+                            sameSizeTap(src, in0, dst, o, ki * dh - ph, off, xLo, xHi, h, oh, ow, pad);
+                            o += oh * ow;
+                            continue;
+                        }
                         for (int y = 0; y < oh; y++, o += ow) {
                             int iy = y * sh - ph + ki * dh;
                             if (iy < 0 || iy >= h) {
@@ -471,6 +476,34 @@ public final class VectorBackend extends ScalarBackend {
                 }
             }
         });
+    }
+
+    /**
+     * One kernel tap of a stride-1 im2col whose output rows are as long as the input rows (a "same"
+     * convolution): output row y is input row y + dy shifted by off, so consecutive output rows are
+     * consecutive input rows and the tap is a single copy instead of one short copy per row (rows of
+     * 14 or 28 floats made the call overhead the cost). The columns that wrapped around from the
+     * neighbouring row, and the rows outside the input, are then set to the pad value.
+     */
+    private static void sameSizeTap(float[] src, int in0, float[] dst, int o, int dy, int off, int xLo, int xHi, int h, int oh,
+                                    int ow, float pad) {
+        int yLo = Math.min(oh, Math.max(0, -dy));
+        int yHi = Math.max(yLo, Math.min(oh, h - dy));
+        java.util.Arrays.fill(dst, o, o + yLo * ow, pad);
+        java.util.Arrays.fill(dst, o + yHi * ow, o + oh * ow, pad);
+        if (yHi == yLo) {
+            return;
+        }
+        System.arraycopy(src, in0 + (yLo + dy) * ow + xLo + off, dst, o + yLo * ow + xLo, (yHi - yLo - 1) * ow + xHi - xLo);
+        for (int y = yLo; y < yHi; y++) {
+            int r = o + y * ow;
+            for (int xx = 0; xx < xLo; xx++) {
+                dst[r + xx] = pad;
+            }
+            for (int xx = xHi; xx < ow; xx++) {
+                dst[r + xx] = pad;
+            }
+        }
     }
 
     /** The first output column of a kernel tap (input column xx * sw + off) whose input column is >= 0. */
@@ -501,6 +534,23 @@ public final class VectorBackend extends ScalarBackend {
         int sw = g[3];
         int planes = out.shape()[0] * out.shape()[1];
         int planeSize = g[0] * g[1] * oh * ow;
+        // a stride-1 "same" convolution: each kernel tap is one contiguous run of the plane (see
+        // sameSizeTap), added under a mask that skips the columns wrapping around from the next row
+        boolean same = g[2] == 1 && sw == 1 && ow == w;
+        long[][] inside = new long[g[1]][];
+        for (int kj = 0; same && kj < g[1]; kj++) {
+            int off = kj * g[7] - g[5];
+            int xLo = firstInside(off, sw, ow);
+            int xHi = endInside(off, sw, w, ow);
+            // lane bits of each vector step of the run: set where the column lies inside the input
+            inside[kj] = new long[(oh * ow + FloatKernels.VL - 1) / FloatKernels.VL];
+            for (int e = 0; e < inside[kj].length * FloatKernels.VL; e++) {
+                int xx = (xLo + e) % ow;
+                if (xx >= xLo && xx < xHi) {
+                    inside[kj][e / FloatKernels.VL] |= 1L << (e % FloatKernels.VL);
+                }
+            }
+        }
         // each task owns whole output planes, so no two threads add into the same element
         Parallel.forRange(planes, Math.max(1, (1 << 14) / Math.max(1, planeSize)), (from, to) -> {
             for (int plane = from; plane < to; plane++) {
@@ -511,6 +561,17 @@ public final class VectorBackend extends ScalarBackend {
                         int off = kj * g[7] - g[5];
                         int xLo = firstInside(off, sw, ow);
                         int xHi = endInside(off, sw, w, ow);
+                        if (same) {
+                            int dy = ki * g[6] - g[4];
+                            int yLo = Math.min(oh, Math.max(0, -dy));
+                            int yHi = Math.max(yLo, Math.min(oh, h - dy));
+                            if (yHi > yLo && xHi > xLo) {
+                                FloatKernels.addIntoWhere(src, i + yLo * ow + xLo, dst, outBase + (yLo + dy) * w + xLo + off,
+                                        (yHi - yLo - 1) * ow + xHi - xLo, inside[kj]);
+                            }
+                            i += oh * ow;
+                            continue;
+                        }
                         for (int y = 0; y < oh; y++, i += ow) {
                             int iy = y * g[2] - g[4] + ki * g[6];
                             if (iy < 0 || iy >= h) {
