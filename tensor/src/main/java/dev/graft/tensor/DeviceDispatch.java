@@ -288,80 +288,54 @@ public final class DeviceDispatch implements Backend {
         host.matmul(in(a), in(b), out(out, d));
     }
 
-    @Override
-    public void unfold2d(Tensor x, int[] g, double padValue, Tensor out) {
-        Device d = deviceOf("unfold2d", x, out);
+    // Primitives no runtime has a kernel for yet: on the host whenever a device tensor is involved.
+
+    /** Runs {@code cpu} when every tensor is on the CPU, else counts a fallback and runs {@code onHost} for the device found. */
+    private static void hostRoute(String what, Runnable cpu, java.util.function.Consumer<Device> onHost, Tensor... ts) {
+        Device d = deviceOf(what, ts);
         if (d == null) {
-            host.unfold2d(x, g, padValue, out);
+            cpu.run();
             return;
         }
-        countFallback(d, "unfold2d");
-        host.unfold2d(in(x), g, padValue, out(out, d));
+        countFallback(d, what);
+        onHost.accept(d);
+    }
+
+    @Override
+    public void unfold2d(Tensor x, int[] g, double padValue, Tensor out) {
+        hostRoute("unfold2d", () -> host.unfold2d(x, g, padValue, out), d -> host.unfold2d(in(x), g, padValue, out(out, d)), x, out);
     }
 
     @Override
     public void fold2d(Tensor cols, int[] g, Tensor out) {
-        Device d = deviceOf("fold2d", cols, out);
-        if (d == null) {
-            host.fold2d(cols, g, out);
-            return;
-        }
-        countFallback(d, "fold2d");
-        host.fold2d(in(cols), g, out(out, d));
+        hostRoute("fold2d", () -> host.fold2d(cols, g, out), d -> host.fold2d(in(cols), g, out(out, d)), cols, out);
     }
 
     @Override
     public void gather(Tensor x, int dim, Tensor index, Tensor out) {
-        Device d = deviceOf("gather", x, index, out);
-        if (d == null) {
-            host.gather(x, dim, index, out);
-            return;
-        }
-        countFallback(d, "gather");
-        host.gather(in(x), dim, in(index), out(out, d));
+        hostRoute("gather", () -> host.gather(x, dim, index, out), d -> host.gather(in(x), dim, in(index), out(out, d)), x, index, out);
     }
 
     @Override
     public void scatterAdd(Tensor dst, int dim, Tensor index, Tensor src) {
-        Device d = deviceOf("scatterAdd", dst, index, src);
-        if (d == null) {
-            host.scatterAdd(dst, dim, index, src);
-            return;
-        }
-        countFallback(d, "scatterAdd");
-        host.scatterAdd(out(dst, d), dim, in(index), in(src));
+        hostRoute("scatterAdd", () -> host.scatterAdd(dst, dim, index, src), d -> host.scatterAdd(out(dst, d), dim, in(index), in(src)),
+                dst, index, src);
     }
 
     @Override
     public void indexSelect(Tensor x, int dim, Tensor index, Tensor out) {
-        Device d = deviceOf("indexSelect", x, index, out);
-        if (d == null) {
-            host.indexSelect(x, dim, index, out);
-            return;
-        }
-        countFallback(d, "indexSelect");
-        host.indexSelect(in(x), dim, in(index), out(out, d));
+        hostRoute("indexSelect", () -> host.indexSelect(x, dim, index, out), d -> host.indexSelect(in(x), dim, in(index), out(out, d)),
+                x, index, out);
     }
 
     @Override
     public void sort(Tensor x, boolean descending, Tensor values, Tensor indices) {
-        Device d = deviceOf("sort", x, values, indices);
-        if (d == null) {
-            host.sort(x, descending, values, indices);
-            return;
-        }
-        countFallback(d, "sort");
-        host.sort(in(x), descending, out(values, d), out(indices, d));
+        hostRoute("sort", () -> host.sort(x, descending, values, indices),
+                d -> host.sort(in(x), descending, out(values, d), out(indices, d)), x, values, indices);
     }
 
     @Override
     public void cumsum(Tensor x, Tensor out) {
-        Device d = deviceOf("cumsum", x, out);
-        if (d == null) {
-            host.cumsum(x, out);
-            return;
-        }
-        countFallback(d, "cumsum");
-        host.cumsum(in(x), out(out, d));
+        hostRoute("cumsum", () -> host.cumsum(x, out), d -> host.cumsum(in(x), out(out, d)), x, out);
     }
 }
