@@ -154,7 +154,7 @@ public final class SafeTensors {
     private static void writeTensor(FileChannel ch, Tensor t) throws IOException {
         int n = t.numel();
         int chunk = 1 << 16;
-        Object arr = t.storage().array();
+        Object arr = t.storage().hostForRead(); // read only: a device tensor's device copy stays current
         int base = t.offset();
         for (int start = 0; start < n; start += chunk) {
             int len = Math.min(chunk, n - start);

@@ -49,9 +49,14 @@ public final class FusedOps {
         return false;
     }
 
-    /** A float32 tensor whose storage array is exactly its row-major elements. */
+    /**
+     * A float32 CPU tensor whose storage array is exactly its row-major elements. The fused host
+     * kernels take only these; tensors on a device take the composed path, whose primitives run in
+     * the device's kernels.
+     */
     static boolean dense(Tensor t) {
-        return t.dtype() == DType.FLOAT32 && t.isContiguous() && t.offset() == 0 && t.storage().length() == t.numel();
+        return t.device().isCpu() && t.dtype() == DType.FLOAT32 && t.isContiguous() && t.offset() == 0
+                && t.storage().length() == t.numel();
     }
 
     static float[] data(Tensor t) {
@@ -87,7 +92,7 @@ public final class FusedOps {
             throw ctx.error("the input must have at least one dimension to normalise over its last axis");
         }
         int d = x.size(-1);
-        if (!recording(x, scale, bias) && x.dtype() == DType.FLOAT32 && scale.dim() == 1 && bias.dim() == 1
+        if (!recording(x, scale, bias) && x.device().isCpu() && x.dtype() == DType.FLOAT32 && scale.dim() == 1 && bias.dim() == 1
                 && scale.size(0) == d && bias.size(0) == d && dense(scale) && dense(bias) && d > 0 && eps.dtype() == DType.FLOAT32) {
             return one(layerNormRows(x.contiguous(), data(scale), data(bias), (float) eps.item()));
         }
@@ -170,7 +175,7 @@ public final class FusedOps {
         Tensor x = ctx.input(0);
         requireFloat(ctx, x);
         Tensor y;
-        if (VECTOR && !recording(x) && x.dtype() == DType.FLOAT32 && x.numel() > 0) {
+        if (VECTOR && !recording(x) && x.device().isCpu() && x.dtype() == DType.FLOAT32 && x.numel() > 0) {
             Tensor src = dense(x) ? x : x.contiguous();
             y = Tensor.empty(DType.FLOAT32, x.shape());
             FusedKernels.biasGelu(data(dense(src) ? src : src.clone()), null, data(y));
@@ -266,7 +271,7 @@ public final class FusedOps {
                     mb = null; // not broadcastable: the composed path reports it
                 }
                 if (mb != null) {
-                    maskData = (float[]) mb.storage().array();
+                    maskData = (float[]) mb.storage().hostForRead();
                     offsets = rowOffsets(mb, rows);
                     stride = mb.strides()[rank - 1];
                 }

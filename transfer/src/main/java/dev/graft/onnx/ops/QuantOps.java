@@ -326,7 +326,7 @@ final class QuantOps {
         int zl = z.length;
         switch (c.dtype()) {
             case UINT8 -> {
-                byte[] v = (byte[]) c.storage().array();
+                byte[] v = (byte[]) c.storage().hostForRead();
                 if (zl == 1) {
                     float z0 = z[0];
                     for (int i = 0; i < n; i++) {
@@ -339,7 +339,7 @@ final class QuantOps {
                 }
             }
             case INT32 -> {
-                int[] v = (int[]) c.storage().array();
+                int[] v = (int[]) c.storage().hostForRead();
                 for (int i = 0; i < n; i++) {
                     f[i] = (float) v[off + i] - (float) z[zl == 1 ? 0 : (i / period) % zl];
                 }

@@ -116,7 +116,7 @@ final class QuantOpsIntegerMatMul {
     /** The elements of a float32 tensor in row-major order, without a copy when it owns a plain array. */
     private static float[] floats(Tensor t) {
         if (t.dtype() == DType.FLOAT32 && t.isContiguous() && t.offset() == 0 && t.storage().length() == t.numel()) {
-            return (float[]) t.storage().array();
+            return (float[]) t.storage().hostForRead();
         }
         return t.contiguous().toFloatArray();
     }
