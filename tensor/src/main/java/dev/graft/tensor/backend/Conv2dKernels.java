@@ -4,6 +4,7 @@ import dev.graft.tensor.DType;
 import dev.graft.tensor.Tensor;
 import dev.graft.tensor.spi.Backend;
 import dev.graft.tensor.spi.BinaryOp;
+import dev.graft.tensor.spi.ReduceOp;
 
 /**
  * Convolution (groups = 1) on CPU tensors one sample at a time: the im2col columns of one sample
@@ -61,10 +62,11 @@ public final class Conv2dKernels {
     }
 
     /**
-     * Gradients of {@link #forward} with respect to x and w (null where not wanted), from gOut
-     * [N, O, OH, OW]. The bias gradient is gOut summed over (0, 2, 3), left to the caller.
+     * Gradients of {@link #forward} with respect to x, w and the bias (null where not wanted), from
+     * gOut [N, O, OH, OW]. The bias gradient (gOut summed over (0, 2, 3)) is summed per sample while
+     * the sample's gradient is read for the GEMMs, in the same chunks as the weight gradient.
      */
-    public static Tensor[] backward(Tensor x, Tensor w, Tensor gOut, int[] g, boolean wantX, boolean wantW) {
+    public static Tensor[] backward(Tensor x, Tensor w, Tensor gOut, int[] g, boolean wantX, boolean wantW, boolean wantB) {
         Backend be = Backends.current();
         DType dt = x.dtype();
         int[] xs = x.shape();
@@ -79,17 +81,29 @@ public final class Conv2dKernels {
         Tensor gx = wantX ? Tensor.zeros(dt, xs) : null;
         int chunks = Math.min(n, WEIGHT_CHUNKS);
         Tensor partial = wantW ? Tensor.empty(dt, chunks, o, ck) : null;
+        Tensor partialB = wantB ? Tensor.empty(dt, chunks, o) : null;
         Tensor wt = w.reshape(1, o, ck).transpose(1, 2);
         Parallel.forRange(chunks, 1, (from, to) -> {
             Tensor cols = Tensor.empty(dt, 1, c, g[0] * g[1], oh, ow);
             Tensor colsM = cols.reshape(1, ck, l);
             Tensor tmp = wantW ? Tensor.empty(dt, 1, o, ck) : null;
+            Tensor tmpB = wantB ? Tensor.empty(dt, o, 1) : null;
             for (int chunk = from; chunk < to; chunk++) {
                 int s0 = (int) ((long) n * chunk / chunks);
                 int s1 = (int) ((long) n * (chunk + 1) / chunks);
                 Tensor acc = wantW ? partial.narrow(0, chunk, 1) : null;
+                Tensor accB = wantB ? partialB.narrow(0, chunk, 1).reshape(o, 1) : null;
                 for (int s = s0; s < s1; s++) {
                     Tensor gs = go.narrow(0, s, 1).reshape(1, o, l);
+                    if (wantB) {
+                        // into a fresh buffer: reduce writes its output from offset 0
+                        be.reduce(ReduceOp.SUM, gs.reshape(o, l, 1), tmpB, null);
+                        if (s == s0) {
+                            be.copy(tmpB, accB);
+                        } else {
+                            be.binary(BinaryOp.ADD, accB, tmpB, accB);
+                        }
+                    }
                     if (wantW) {
                         be.unfold2d(x.narrow(0, s, 1), g, 0.0, cols);
                         if (s == s0) {
@@ -107,6 +121,7 @@ public final class Conv2dKernels {
             }
         });
         Tensor gw = wantW ? partial.sum(new int[] {0}, false).reshape(w.shape()) : null;
-        return new Tensor[] {gx, gw};
+        Tensor gb = wantB ? partialB.sum(new int[] {0}, false) : null;
+        return new Tensor[] {gx, gw, gb};
     }
 }
