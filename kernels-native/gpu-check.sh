@@ -14,7 +14,9 @@
 #       Runs dev.graft.nativeblas.cuda.GpuCheck: cuBLAS SGEMM vs Graft's Java backend on many
 #       shapes (normwise relative error < 1e-5 for FP32, < 5e-3 for TF32), a strided batch,
 #       alpha/beta; device tensors on cuda:0 (PASS/FAIL per check: round trips, matmul of views,
-#       DeviceScope, use after release ...); then GFLOP/s of an N^3 SGEMM (default 4096) on every
+#       DeviceScope, use after release ..., then the NVRTC-compiled elementwise kernels: every
+#       unary/binary op, where, fill, copy, reduce vs the Java reference, a model chain and an MLP
+#       step with no host fallback, add bandwidth); then GFLOP/s of an N^3 SGEMM (default 4096) on every
 #       path, then the same product in PyTorch when `python3 -c "import torch"` sees the GPU.
 #
 # Exit status of run: 0 pass, 1 a check failed, 2 no usable CUDA here (the reason is printed).

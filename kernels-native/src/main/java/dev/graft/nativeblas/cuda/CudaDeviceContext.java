@@ -284,6 +284,14 @@ final class CudaDeviceContext {
         rt.memsetAsync(devicePointer, 0, bytes, stream, device.toString());
     }
 
+    /** This device's stream, for kernel launches; use it under the lock. */
+    MemorySegment streamLocked() {
+        if (!lock.isHeldByCurrentThread()) {
+            throw new IllegalStateException("the stream of " + device + " is used without its lock");
+        }
+        return stream;
+    }
+
     /** The cuBLAS handle (bound to this context's stream); use it under the lock. */
     CublasHandle handleLocked() {
         if (!lock.isHeldByCurrentThread()) {

@@ -3,19 +3,24 @@ package dev.graft.nativeblas.cuda;
 import dev.graft.tensor.DType;
 import dev.graft.tensor.Device;
 import dev.graft.tensor.Tensor;
+import dev.graft.tensor.spi.BinaryOp;
 import dev.graft.tensor.spi.DeviceMemory;
 import dev.graft.tensor.spi.DeviceRuntime;
+import dev.graft.tensor.spi.ReduceOp;
+import dev.graft.tensor.spi.UnaryOp;
 
 import java.lang.ref.Reference;
 
 /**
  * CUDA for device tensors ({@code tensor.to(Device.cuda(i))}), found by
  * {@link java.util.ServiceLoader} as a {@link DeviceRuntime} of type {@code "cuda"}. Memory is
- * {@link CudaMemory} (any dtype); the one native kernel is {@link #matmul}: float32 through
+ * {@link CudaMemory} (any dtype). {@link #matmul}: float32 through
  * {@code cublasSgemm} (or {@code cublasGemmEx} with TF32 tensor-core compute when
  * {@code -Dgraft.cuda.tf32=true}), float64 through {@code cublasDgemm}, strided batched when there
- * are batches, reading transposed and broadcast views in place ({@link GemmLayout}). Every other
- * primitive on a CUDA tensor runs on its host copy ({@link dev.graft.tensor.DeviceDispatch}).
+ * are batches, reading transposed and broadcast views in place ({@link GemmLayout}). Unary, binary,
+ * where, copy, fill and reduce run on Graft's own kernels, compiled by NVRTC on first use
+ * ({@link CudaElementwise}, {@link CudaKernels}); what they do not take, and every other primitive,
+ * runs on the host copy ({@link dev.graft.tensor.DeviceDispatch}).
  *
  * <p>Constructing it does nothing native; {@link #available()} runs {@link CudaBlas}'s probe once.
  * Each device gets, on first use, one non-blocking stream and one cuBLAS handle bound to it
@@ -137,6 +142,38 @@ public final class CudaDeviceRuntime implements DeviceRuntime {
         }
     }
 
+    // The other primitives run on Graft's NVRTC-compiled kernels (CudaElementwise), or return false for the host.
+
+    @Override
+    public boolean unary(UnaryOp op, double p0, double p1, Tensor x, Tensor out) {
+        return CudaElementwise.unary(op, p0, p1, x, out);
+    }
+
+    @Override
+    public boolean binary(BinaryOp op, Tensor a, Tensor b, Tensor out) {
+        return CudaElementwise.binary(op, a, b, out);
+    }
+
+    @Override
+    public boolean where(Tensor cond, Tensor a, Tensor b, Tensor out) {
+        return CudaElementwise.where(cond, a, b, out);
+    }
+
+    @Override
+    public boolean copy(Tensor src, Tensor dst) {
+        return CudaElementwise.copy(src, dst);
+    }
+
+    @Override
+    public boolean fill(Tensor dst, double value) {
+        return CudaElementwise.fill(dst, value);
+    }
+
+    @Override
+    public boolean reduce(ReduceOp op, Tensor x, Tensor out, Tensor indices) {
+        return CudaElementwise.reduce(op, x, out, indices);
+    }
+
     /** {@code m} as CUDA memory of this context holding at least {@code elements}, or null. */
     private static CudaMemory ours(DeviceMemory m, CudaDeviceContext ctx, long elements) {
         if (m instanceof CudaMemory cm && cm.context() == ctx && cm.length() >= elements) {
@@ -188,7 +225,7 @@ public final class CudaDeviceRuntime implements DeviceRuntime {
         sb.append("library: ").append(CudaBlas.status()).append('\n');
         sb.append("kernels: matmul float32 (").append(tf32() ? "cublasGemmEx, TF32 tensor cores: -D" + TF32_PROPERTY + "=true"
                 : "cublasSgemm, full FP32; TF32 with -D" + TF32_PROPERTY + "=true").append("), float64 (cublasDgemm);")
-                .append(" every other op runs on the host copy\n");
+                .append(" elementwise ops, where, copies, fills and reductions: ").append(CudaElementwise.status()).append('\n');
         for (int i = 0; i < deviceCount(); i++) {
             CudaDeviceContext c = CudaDeviceContext.ifMade(i);
             if (c != null) {

@@ -263,8 +263,28 @@ final class CudaLibraries {
                 .orElse(name + " (dynamic linker search)"), l));
     }
 
+    /**
+     * {@code libnvrtc.so.<major>} (the run-time compiler for Graft's own kernels), looked for in the
+     * same folders as cudart and cuBLAS, then (unless the folders were given explicitly) by the
+     * dynamic linker; empty when it is not there or CUDA is turned off. Never throws.
+     */
+    static Optional<Lib> nvrtc(Settings s, int major) {
+        if (turnedOff(s)) {
+            return Optional.empty();
+        }
+        try {
+            List<Path> dirs = folders(s).stream().filter(Files::isDirectory).toList();
+            return open(dirs, "libnvrtc.so." + major, s.explicit() == null);
+        } catch (RuntimeException e) {
+            return Optional.empty();
+        }
+    }
+
     /** A function every version of the library exports, to ask the dynamic linker where it came from. */
     private static String probeSymbol(String libraryName) {
+        if (libraryName.startsWith("libnvrtc")) {
+            return "nvrtcVersion";
+        }
         return libraryName.startsWith("libcublas") ? "cublasCreate_v2" : "cudaGetDeviceCount";
     }
 }

@@ -27,8 +27,8 @@ import java.util.function.BinaryOperator;
  * {@code cuda:0} against the Java backend on the CPU (shapes, transposed and padded views,
  * batches with broadcast operands, float64, TF32, odd and zero sizes, layouts cuBLAS cannot read
  * that must fall back to the host), a chain of device and host ops, {@link DeviceScope} freeing
- * memory, use after release, wrong calls that must throw, an out-of-memory message, and concurrent
- * use. {@link GpuCheck} prints them; {@code CudaDeviceRuntimeTest} runs each as a JUnit test when
+ * memory, use after release, wrong calls that must throw, an out-of-memory message, concurrent
+ * use, and the elementwise kernels ({@link KernelChecks}). {@link GpuCheck} prints them; {@code CudaDeviceRuntimeTest} runs each as a JUnit test when
  * a GPU is there. Needs no JUnit.
  *
  * <p>On another device (the tensor module's simulated {@code sim:0}, in CI) the checks that do
@@ -86,7 +86,7 @@ final class DeviceChecks {
         if (d.cuda) {
             list.add(new Check("matmul float32 TF32 (-Dgraft.cuda.tf32=true) 1024^3", d::tf32));
         }
-        list.add(new Check("chain matmul -> add (host) -> relu (host) -> matmul", d::chain));
+        list.add(new Check("chain matmul -> add -> relu -> matmul", d::chain));
         list.add(new Check("DeviceScope frees device memory", d::scopeFrees));
         list.add(new Check("use after release throws IllegalStateException", d::useAfterRelease));
         if (d.cuda) {
@@ -94,6 +94,7 @@ final class DeviceChecks {
             list.add(new Check("out of memory names the size and DeviceScope", d::outOfMemory));
         }
         list.add(new Check("4 threads multiply on one device", d::threads));
+        list.addAll(new KernelChecks(device).all());
         return list;
     }
 
@@ -445,7 +446,7 @@ final class DeviceChecks {
     }
 
     private Result chain() {
-        String name = "chain matmul -> add (host) -> relu (host) -> matmul";
+        String name = "chain matmul -> add -> relu -> matmul";
         Generator g = new Generator(5);
         Tensor x = Tensor.randn(g, 64, 128);
         Tensor w1 = Tensor.randn(g, 128, 256);
@@ -476,13 +477,14 @@ final class DeviceChecks {
                 free1 = CudaDeviceRuntime.memInfo(dev).free();
             }
         }
+        // read before anything else runs on the device: reading `kept` back copies it on the device first (a new allocation)
+        long live2 = cuda ? CudaDeviceRuntime.liveBytes(dev) : 0;
         boolean states = inside.storage().isReleased() && !kept.storage().isReleased()
                 && Arrays.equals(kept.toFloatArray(), new float[] {1, 1, 1});
         String detail = "released inside: " + inside.storage().isReleased() + ", kept usable: " + !kept.storage().isReleased();
         if (!cuda) {
             return result(name, states, Double.NaN, detail);
         }
-        long live2 = CudaDeviceRuntime.liveBytes(dev);
         // closed blocks are kept for reuse; emptying the cache hands them back to CUDA
         CudaDeviceRuntime.emptyCache(dev);
         long free2 = CudaDeviceRuntime.memInfo(dev).free();

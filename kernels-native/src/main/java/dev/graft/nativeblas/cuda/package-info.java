@@ -4,9 +4,12 @@
  * <p>Device tensors: {@link dev.graft.nativeblas.cuda.CudaDeviceRuntime} is the
  * {@link dev.graft.tensor.spi.DeviceRuntime} of type {@code "cuda"} that {@code tensor.to(Device.cuda(i))}
  * finds with ServiceLoader. Its memory is {@link dev.graft.nativeblas.cuda.CudaMemory} (any dtype,
- * released by a {@code DeviceScope} or a Cleaner); its one native kernel is matmul (cuBLAS SGEMM,
+ * released by a {@code DeviceScope} or a Cleaner); matmul runs in cuBLAS (SGEMM,
  * TF32 GemmEx or DGEMM, strided batched, reading transposed and broadcast views in place as
- * {@code GemmLayout} plans them). Every device runs one stream and one cuBLAS handle.
+ * {@code GemmLayout} plans them), the elementwise primitives, where, copies, fills and reductions
+ * in Graft's own kernels ({@code elementwise.cu}, compiled by NVRTC on first use and launched
+ * through the driver API: {@code CudaKernels}, {@code CudaElementwise}, {@code KernelArgs}). Every
+ * device runs one stream and one cuBLAS handle.
  *
  * <p>Lower level: {@link dev.graft.nativeblas.cuda.CudaRuntime} (devices, memory, copies, streams),
  * {@link dev.graft.nativeblas.cuda.DeviceBuffer} (float32 device memory freed by {@code close()},

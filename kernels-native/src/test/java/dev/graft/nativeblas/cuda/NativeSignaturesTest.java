@@ -6,6 +6,7 @@ import org.junit.jupiter.api.Test;
 import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SymbolLookup;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -100,6 +101,42 @@ class NativeSignaturesTest {
             CudaException e = assertThrows(CudaException.class,
                     () -> h.gemm(CublasHandle.Kind.FP64, false, false, 4, 5, 6, 0x1000, 4, 0, 0x2000, 6, 0, 0x3000, 4, 20, 2));
             assertEquals("cublasDgemmStridedBatched(m=4, n=5, k=6, batches=2)", e.call());
+        }
+    }
+
+    @Test
+    void everyNvrtcCallLinksAndAFailedCompileCarriesTheCall() {
+        Nvrtc nvrtc = new Nvrtc("fake", fake(Map.of()));
+        assertEquals("0.0", nvrtc.version());
+        byte[] cubin = nvrtc.compile("extern \"C\" __global__ void k() {}", "k.cu", List.of("--gpu-architecture=sm_90", "--std=c++17"));
+        assertEquals(0, cubin.length, "the stand-in reports an empty CUBIN");
+        assertThrows(IllegalArgumentException.class, () -> nvrtc.compile(null, "k.cu", List.of()));
+        Nvrtc failing = new Nvrtc("fake", fake(Map.of("nvrtcCompileProgram", "getpid")));
+        CudaException e = assertThrows(CudaException.class, () -> failing.compile("x", "k.cu", List.of("-default-device")));
+        assertEquals("nvrtcCompileProgram(k.cu, -default-device)", e.call());
+        assertEquals(ProcessHandle.current().pid(), e.status());
+    }
+
+    @Test
+    void everyDriverCallLinksAndChecksItsStatus() {
+        CudaDriver d = new CudaDriver("fake", fake(Map.of()));
+        d.init();
+        assertEquals(0, d.device(0));
+        assertEquals(0, d.attribute(CudaDriver.ATTRIBUTE_CC_MAJOR, 0));
+        MemorySegment ctx = d.primaryContext(0);
+        d.setCurrent(ctx);
+        MemorySegment module = d.loadModule(new byte[] {1, 2, 3});
+        MemorySegment fn = d.function(module, "unary_f32");
+        try (java.lang.foreign.Arena a = java.lang.foreign.Arena.ofConfined()) {
+            MemorySegment param = a.allocate(KernelArgs.SIZE, 16);
+            d.launch("unary_f32", fn, 4, 256, MemorySegment.NULL, param);
+            assertThrows(IllegalArgumentException.class, () -> d.launch("k", fn, 0, 256, MemorySegment.NULL, param));
+            assertThrows(IllegalArgumentException.class, () -> d.launch("k", fn, 1, 2048, MemorySegment.NULL, param));
+            assertThrows(IllegalArgumentException.class, () -> d.loadModule(new byte[0]));
+            CudaDriver failing = new CudaDriver("fake", fake(Map.of("cuLaunchKernel", "getpid")));
+            CudaException e = assertThrows(CudaException.class, () -> failing.launch("unary_f32", fn, 4, 256, MemorySegment.NULL, param));
+            assertEquals("cuLaunchKernel(unary_f32, grid 4, block 256)", e.call());
+            assertTrue(e.getMessage().contains("CUresult"), e.getMessage());
         }
     }
 

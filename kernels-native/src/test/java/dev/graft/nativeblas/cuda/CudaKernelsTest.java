@@ -1,0 +1,82 @@
+package dev.graft.nativeblas.cuda;
+
+import dev.graft.nativeblas.ChildJvm;
+import dev.graft.tensor.Tensor;
+import dev.graft.tensor.spi.UnaryOp;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Graft's own CUDA kernels without a GPU: the argument planner (in a child JVM, {@link KernelArgsMain}),
+ * the kernel source and its entry points, NVRTC options, and what happens when NVRTC is missing.
+ */
+class CudaKernelsTest {
+
+    @Test
+    void thePlannerPacksViewsScalarsAndRefusals() throws Exception {
+        ChildJvm.Result r = ChildJvm.run(KernelArgsMain.class, "-Dgraft.sim.devices=1");
+        assertEquals(0, r.exit(), r.out() + r.err());
+        assertTrue(r.out().contains("all passed"), r.out());
+    }
+
+    @Test
+    void theSourceDefinesEveryKernelAndTheLayoutProbe() {
+        String src = CudaKernels.source();
+        assertTrue(src.contains("struct Args"), "resource elementwise.cu");
+        assertTrue(src.contains("GRAFT_GLOBAL graft_layout(int *out)"));
+        for (String kind : new String[] {"GRAFT_DTYPES(GRAFT_UNARY)", "GRAFT_DTYPES(GRAFT_BINARY)", "GRAFT_DTYPES(GRAFT_REDUCE)",
+            "GRAFT_SIZES(GRAFT_WHERE)", "GRAFT_SIZES(GRAFT_MOVE)", "GRAFT_GLOBAL convert("}) {
+            assertTrue(src.contains(kind), kind);
+        }
+        assertEquals(6 * 3 + 4 * 2 + 1, CudaKernels.KERNELS.size());
+        assertTrue(CudaKernels.KERNELS.contains("binary_b8") && CudaKernels.KERNELS.contains("move_2"));
+        assertEquals(KernelArgs.OPERANDS_AT + 4 * KernelArgs.OPERAND_SIZE, KernelArgs.SIZE);
+    }
+
+    @Test
+    void optionsNameTheArchitecture() {
+        assertEquals("--gpu-architecture=sm_90", CudaKernels.options(9, 0).get(0));
+        assertEquals("--gpu-architecture=sm_120", CudaKernels.options(12, 0).get(0));
+        assertTrue(CudaKernels.options(8, 6).contains("--fmad=false"));
+    }
+
+    @Test
+    void withoutNvrtcTheToolchainSaysWhy(@TempDir Path empty) {
+        CudaLibraries.Settings s = new CudaLibraries.Settings(empty.toString(), Map.of(), empty, empty);
+        CudaKernels.Toolchain tc = CudaKernels.findToolchain(s);
+        assertNull(tc.nvrtc());
+        assertTrue(tc.reason().startsWith("library missing: no libnvrtc.so.13 or libnvrtc.so.12 in -Dgraft.cuda.library.path="
+                + empty), tc.reason());
+        assertTrue(CudaLibraries.nvrtc(s, 13).isEmpty());
+        assertTrue(CudaLibraries.nvrtc(s.withExplicit("none"), 12).isEmpty());
+    }
+
+    @Test
+    void elementwiseMethodsDeclineTensorsTheyCannotRun() {
+        CudaDeviceRuntime rt = new CudaDeviceRuntime();
+        Tensor x = Tensor.ones(2, 3);
+        Tensor out = Tensor.zeros(2, 3);
+        assertFalse(rt.unary(UnaryOp.NEG, 0, 0, x, out));
+        assertFalse(rt.binary(dev.graft.tensor.spi.BinaryOp.ADD, x, x, out));
+        assertFalse(rt.where(Tensor.ones(dev.graft.tensor.DType.BOOL, 2, 3), x, x, out));
+        assertFalse(rt.copy(x, out));
+        assertFalse(rt.fill(out, 1));
+        assertFalse(rt.reduce(dev.graft.tensor.spi.ReduceOp.SUM, Tensor.ones(1, 2, 3), Tensor.zeros(1, 3), null));
+        assertEquals(0.0, out.storage().getDouble(0), "nothing was written");
+    }
+
+    @Test
+    void withNvrtcMissingCudaStillReportsAndNothingBreaks(@TempDir Path empty) throws Exception {
+        ChildJvm.Result r = ChildJvm.run(CudaUnavailableMain.class, "-Dgraft.cuda.library.path=" + empty);
+        assertEquals(0, r.exit(), r.out() + r.err());
+        assertTrue(r.out().contains("cuda: unavailable: library missing"), r.out());
+    }
+}
