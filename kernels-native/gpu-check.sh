@@ -54,7 +54,7 @@ bundle() {
   # shellcheck source=../.mvn/find-java25.sh
   . "$root/.mvn/find-java25.sh"
   graft_find_java25 || exit 1
-  (cd "$root" && ./mvnw -q -DskipTests package -pl kernels-native -am)
+  (cd "$root" && ./mvnw -q -DskipTests package -pl kernels-native,bench -am)
   local tensor_jar native_jar
   tensor_jar=$(newest_jar "$root/tensor/target/graft-tensor-*.jar")
   native_jar=$(newest_jar "$root/kernels-native/target/graft-kernels-native-*.jar")
@@ -64,12 +64,21 @@ bundle() {
   rm -rf "$b" "$dest/graft-gpu-check.tar.gz"
   mkdir -p "$b/lib"
   cp "$tensor_jar" "$native_jar" "$b/lib/"
+  # the training-step check (dev.graft.bench.DeviceTrainStep) needs autograd, layers, the reference
+  # models in transfer and the bench classes; none of their third-party dependencies
+  local m j
+  for m in autograd layers transfer bench; do
+    j=$(newest_jar "$root/$m/target/graft-$m-*.jar")
+    [[ -n $j ]] || { echo "gpu-check: graft-$m jar missing after the build" >&2; exit 1; }
+    cp "$j" "$b/lib/"
+  done
   if ((with_openblas)); then
     cp "$root"/kernels-native/target/lib/openblas-*.jar "$b/lib/"
   fi
   local mods
+  # modules of the code the checks run (layers' PNG charts would pull in java.desktop, 15 MB, unused here)
   mods=$("$JAVA_HOME/bin/jdeps" --multi-release 25 --ignore-missing-deps --print-module-deps \
-    --add-modules jdk.incubator.vector "$b"/lib/graft-*.jar)
+    --add-modules jdk.incubator.vector "$b"/lib/graft-tensor-*.jar "$b"/lib/graft-kernels-native-*.jar "$b"/lib/graft-autograd-*.jar)
   mods="$mods,jdk.incubator.vector"
   "$JAVA_HOME/bin/jlink" --add-modules "$mods" --strip-debug --no-header-files --no-man-pages \
     --compress=zip-9 --output "$b/jdk"
@@ -115,6 +124,39 @@ for tf32 in (False, True):
 PY
 }
 
+torch_train_peer() { # the same training steps in PyTorch on the GPU
+  python3 -c "import torch; assert torch.cuda.is_available()" >/dev/null 2>&1 || return 0
+  python3 - <<'PY'
+import statistics, time, torch
+import torch.nn as nn
+import torch.nn.functional as F
+torch.manual_seed(0)
+for name in ("mlp", "cnn"):
+    if name == "mlp":
+        net = nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 512), nn.ReLU(), nn.Linear(512, 10))
+        x = torch.randn(128, 784)
+    else:
+        net = nn.Sequential(nn.Conv2d(1, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(32, 64, 3, padding=1),
+                            nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(64 * 7 * 7, 10))
+        x = torch.randn(64, 1, 28, 28)
+    net = net.cuda()
+    x = x.cuda()
+    y = torch.randint(0, 10, (x.shape[0],), device="cuda")
+    opt = torch.optim.SGD(net.parameters(), lr=0.01)
+    times = []
+    for i in range(40):
+        t0 = time.perf_counter()
+        loss = F.cross_entropy(net(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        loss.item()
+        if i >= 10:
+            times.append((time.perf_counter() - t0) * 1000)
+    print(f"| PyTorch {torch.__version__} {name.upper()} training step on cuda:0 (median of 30) | {statistics.median(times):.3f} ms |")
+PY
+}
+
 run() {
   local java cp size=4096 args=("$@")
   for ((i = 0; i < ${#args[@]}; i++)); do
@@ -147,6 +189,10 @@ run() {
   fi
   if ((rc == 0)) && [[ " $* " != *" --no-perf "* ]]; then
     torch_peer "$size"
+    if compgen -G "$here/lib/graft-bench-*.jar" >/dev/null; then # in the bundle: the training step on the GPU
+      "$java" "${flags[@]}" -cp "$cp" dev.graft.bench.DeviceTrainStep cuda:0 || rc=$?
+      torch_train_peer
+    fi
   fi
   exit "$rc"
 }
