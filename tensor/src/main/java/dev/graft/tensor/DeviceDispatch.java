@@ -288,54 +288,74 @@ public final class DeviceDispatch implements Backend {
         host.matmul(in(a), in(b), out(out, d));
     }
 
-    // Primitives no runtime has a kernel for yet: on the host whenever a device tensor is involved.
+    // Primitives with optional device kernels, otherwise on the host for device tensors.
 
-    /** Runs {@code cpu} when every tensor is on the CPU, else counts a fallback and runs {@code onHost} for the device found. */
-    private static void hostRoute(String what, Runnable cpu, java.util.function.Consumer<Device> onHost, Tensor... ts) {
-        Device d = deviceOf(what, ts);
+    /**
+     * Runs {@code cpu} when every tensor is on the CPU; else places the fresh outputs on the device
+     * found, tries the runtime's kernel when every input is there too, and otherwise counts a
+     * fallback and runs {@code onHost}.
+     */
+    private static void route(String what, Runnable cpu, java.util.function.Predicate<DeviceRuntime> kernel,
+            java.util.function.Consumer<Device> onHost, Tensor[] inputs, Tensor... outputs) {
+        Tensor[] all = java.util.Arrays.copyOf(inputs, inputs.length + outputs.length);
+        System.arraycopy(outputs, 0, all, inputs.length, outputs.length);
+        Device d = deviceOf(what, all);
         if (d == null) {
             cpu.run();
+            return;
+        }
+        place(d, outputs);
+        if (allOn(d, all) && kernel(d, what, kernel.test(Devices.runtime(d)))) {
             return;
         }
         countFallback(d, what);
         onHost.accept(d);
     }
 
+    private static Tensor[] ins(Tensor... ts) {
+        return ts;
+    }
+
     @Override
     public void unfold2d(Tensor x, int[] g, double padValue, Tensor out) {
-        hostRoute("unfold2d", () -> host.unfold2d(x, g, padValue, out), d -> host.unfold2d(in(x), g, padValue, out(out, d)), x, out);
+        route("unfold2d", () -> host.unfold2d(x, g, padValue, out), rt -> rt.unfold2d(x, g, padValue, out),
+                d -> host.unfold2d(in(x), g, padValue, out(out, d)), ins(x), out);
     }
 
     @Override
     public void fold2d(Tensor cols, int[] g, Tensor out) {
-        hostRoute("fold2d", () -> host.fold2d(cols, g, out), d -> host.fold2d(in(cols), g, out(out, d)), cols, out);
+        route("fold2d", () -> host.fold2d(cols, g, out), rt -> rt.fold2d(cols, g, out),
+                d -> host.fold2d(in(cols), g, out(out, d)), ins(cols), out);
     }
 
     @Override
     public void gather(Tensor x, int dim, Tensor index, Tensor out) {
-        hostRoute("gather", () -> host.gather(x, dim, index, out), d -> host.gather(in(x), dim, in(index), out(out, d)), x, index, out);
+        route("gather", () -> host.gather(x, dim, index, out), rt -> rt.gather(x, dim, index, out),
+                d -> host.gather(in(x), dim, in(index), out(out, d)), ins(x, index), out);
     }
 
     @Override
     public void scatterAdd(Tensor dst, int dim, Tensor index, Tensor src) {
-        hostRoute("scatterAdd", () -> host.scatterAdd(dst, dim, index, src), d -> host.scatterAdd(out(dst, d), dim, in(index), in(src)),
-                dst, index, src);
+        route("scatterAdd", () -> host.scatterAdd(dst, dim, index, src), rt -> rt.scatterAdd(dst, dim, index, src),
+                d -> host.scatterAdd(out(dst, d), dim, in(index), in(src)), ins(index, src), dst);
     }
 
     @Override
     public void indexSelect(Tensor x, int dim, Tensor index, Tensor out) {
-        hostRoute("indexSelect", () -> host.indexSelect(x, dim, index, out), d -> host.indexSelect(in(x), dim, in(index), out(out, d)),
-                x, index, out);
+        route("indexSelect", () -> host.indexSelect(x, dim, index, out), rt -> rt.indexSelect(x, dim, index, out),
+                d -> host.indexSelect(in(x), dim, in(index), out(out, d)), ins(x, index), out);
     }
+
+    // No runtime has kernels for these yet: on the host whenever a device tensor is involved.
 
     @Override
     public void sort(Tensor x, boolean descending, Tensor values, Tensor indices) {
-        hostRoute("sort", () -> host.sort(x, descending, values, indices),
-                d -> host.sort(in(x), descending, out(values, d), out(indices, d)), x, values, indices);
+        route("sort", () -> host.sort(x, descending, values, indices), rt -> false,
+                d -> host.sort(in(x), descending, out(values, d), out(indices, d)), ins(x), values, indices);
     }
 
     @Override
     public void cumsum(Tensor x, Tensor out) {
-        hostRoute("cumsum", () -> host.cumsum(x, out), d -> host.cumsum(in(x), out(out, d)), x, out);
+        route("cumsum", () -> host.cumsum(x, out), rt -> false, d -> host.cumsum(in(x), out(out, d)), ins(x), out);
     }
 }

@@ -83,6 +83,9 @@ final class Indexing {
                         + " (expected 0 to " + (size - 1) + ")");
             }
         }
+        if (!index.device().isCpu()) { // checked on the host; the kernel reads the device copy
+            return index.to(DType.INT64).contiguous();
+        }
         return Tensor.fromArray(v).reshape(index.shape());
     }
 
@@ -106,7 +109,7 @@ final class Indexing {
             }
         }
         Tensor idx = checkedIndex("gather", index, xs[d], "dimension " + d + " of input " + Shape.str(xs));
-        Tensor out = Tensor.empty(x.dtype(), is);
+        Tensor out = Tensor.zeros(x.device(), x.dtype(), is);
         Backends.current().gather(x.detach(), d, idx, out);
         return out;
     }
@@ -159,7 +162,7 @@ final class Indexing {
         Tensor idx = checkedIndex("indexSelect", index.reshape(-1), xs[d], "dimension " + d + " of input " + Shape.str(xs));
         int[] os = xs.clone();
         os[d] = idx.numel();
-        Tensor out = Tensor.empty(x.dtype(), os);
+        Tensor out = Tensor.zeros(x.device(), x.dtype(), os);
         Backends.current().indexSelect(xx, d, idx, out);
         return x.dim() == 0 ? out.reshape(index.shape()) : out;
     }

@@ -15,8 +15,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@code -Dgraft.sim.devices=N} (N &gt; 0) is set, and then offers {@code sim:0 … sim:N-1}.
  *
  * <p>Its device kernels (computed on the CPU, reading and writing the simulated memory) are the
- * elementwise primitives, copies, fills, reductions and float32 matmul; float64 matmul, convolution
- * unfold/fold, gather/scatter, sort and cumsum take the host fallback, so both routes of
+ * elementwise primitives, copies, fills, reductions, convolution unfold/fold, gather and float32
+ * matmul; float64 matmul, scatterAdd, indexSelect, sort and cumsum take the host fallback, so both routes of
  * {@link DeviceDispatch} run. Every
  * transfer is counted ({@link #uploads()}, {@link #downloads()}), which is how tests prove that a
  * chain of device kernels copies nothing to the host.
@@ -132,6 +132,25 @@ public final class SimulatedDeviceRuntime implements DeviceRuntime {
     @Override
     public boolean fill(Tensor dst, double value) {
         host().fill(write(dst), value);
+        return true;
+    }
+
+    @Override
+    public boolean unfold2d(Tensor x, int[] g, double padValue, Tensor out) {
+        host().unfold2d(read(x), g, padValue, write(out));
+        return true;
+    }
+
+    @Override
+    public boolean fold2d(Tensor cols, int[] g, Tensor out) {
+        Tensor o = out.withStorage(Storage.wrap(out.dtype(), ((Memory) out.storage().deviceForWrite(false)).data()));
+        host().fold2d(read(cols), g, o); // accumulates into out
+        return true;
+    }
+
+    @Override
+    public boolean gather(Tensor x, int dim, Tensor index, Tensor out) {
+        host().gather(read(x), dim, read(index), write(out));
         return true;
     }
 

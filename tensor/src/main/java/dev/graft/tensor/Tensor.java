@@ -107,16 +107,28 @@ public final class Tensor {
         return full(value, DType.FLOAT32, shape);
     }
 
+    /** {@code value} everywhere, on {@code device} (filled there by its kernel when it has one). */
+    public static Tensor full(Device device, double value, DType dtype, int... shape) {
+        Tensor t = zeros(device, dtype, shape);
+        if (value != 0) {
+            Backends.current().fill(t, value);
+        }
+        return t;
+    }
+
+    /** Zeros of t's dtype and shape, on t's device (like {@code torch.zeros_like}). */
     public static Tensor zerosLike(Tensor t) {
-        return empty(t.dtype(), t.shape);
+        return zeros(t.device(), t.dtype(), t.shape);
     }
 
+    /** Ones of t's dtype and shape, on t's device. */
     public static Tensor onesLike(Tensor t) {
-        return full(1.0, t.dtype(), t.shape);
+        return full(t.device(), 1.0, t.dtype(), t.shape);
     }
 
+    /** {@code value} in t's dtype and shape, on t's device. */
     public static Tensor fullLike(Tensor t, double value) {
-        return full(value, t.dtype(), t.shape);
+        return full(t.device(), value, t.dtype(), t.shape);
     }
 
     /** A 0-dimensional float32 tensor. */

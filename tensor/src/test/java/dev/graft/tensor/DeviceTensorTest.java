@@ -115,15 +115,22 @@ class DeviceTensorTest {
 
     @Test
     void hostFallbacksKeepResultsOnTheDeviceAndStayCoherent() {
-        // gather and the convolution's unfold have no simulated kernel: they run on the host between device kernels
+        // convolution (unfold, matmul) and gather run in simulated kernels; indexSelect has none: it runs on
+        // the host between device kernels
         Tensor x = randn(21, 2, 3, 6, 6);
         Tensor k = randn(22, 4, 3, 3, 3);
         Tensor idx = Tensor.fromArray(new long[] {2, 0, 1, 1}, 2, 2);
-        Tensor expected = x.conv2d(k, null, 1, 1).relu().sum(new int[] {2, 3}, false).gather(1, idx).mul(3);
-        long fb0 = count(DeviceDispatch.hostFallbacks(), "sim gather");
-        Tensor r = x.to(SIM).conv2d(k.to(SIM), null, 1, 1).relu().sum(new int[] {2, 3}, false).gather(1, idx.to(SIM)).mul(3);
+        Tensor sel = Tensor.fromArray(new long[] {1, 0, 1});
+        Tensor expected = x.conv2d(k, null, 1, 1).relu().sum(new int[] {2, 3}, false).gather(1, idx).indexSelect(0, sel).mul(3);
+        long fb0 = count(DeviceDispatch.hostFallbacks(), "sim indexSelect");
+        long g0 = count(DeviceDispatch.deviceKernels(), "sim gather");
+        long u0 = count(DeviceDispatch.deviceKernels(), "sim unfold2d");
+        Tensor r = x.to(SIM).conv2d(k.to(SIM), null, 1, 1).relu().sum(new int[] {2, 3}, false).gather(1, idx.to(SIM))
+                .indexSelect(0, sel.to(SIM)).mul(3);
         assertEquals(SIM, r.device());
-        assertEquals(fb0 + 1, count(DeviceDispatch.hostFallbacks(), "sim gather"));
+        assertEquals(fb0 + 1, count(DeviceDispatch.hostFallbacks(), "sim indexSelect"));
+        assertEquals(g0 + 1, count(DeviceDispatch.deviceKernels(), "sim gather"));
+        assertTrue(count(DeviceDispatch.deviceKernels(), "sim unfold2d") > u0);
         assertArrayEquals(expected.toFloatArray(), r.cpu().toFloatArray(), 0f);
     }
 

@@ -79,6 +79,31 @@ public interface DeviceRuntime {
         return false;
     }
 
+    /** {@link Backend#unfold2d} (im2col) on the device, or false. */
+    default boolean unfold2d(Tensor x, int[] g, double padValue, Tensor out) {
+        return false;
+    }
+
+    /** {@link Backend#fold2d} (col2im, accumulating into out, which starts zeroed) on the device, or false. */
+    default boolean fold2d(Tensor cols, int[] g, Tensor out) {
+        return false;
+    }
+
+    /** {@link Backend#gather} on the device, or false. */
+    default boolean gather(Tensor x, int dim, Tensor index, Tensor out) {
+        return false;
+    }
+
+    /** {@link Backend#scatterAdd} on the device (dst is read and written), or false. */
+    default boolean scatterAdd(Tensor dst, int dim, Tensor index, Tensor src) {
+        return false;
+    }
+
+    /** {@link Backend#indexSelect} on the device, or false. */
+    default boolean indexSelect(Tensor x, int dim, Tensor index, Tensor out) {
+        return false;
+    }
+
     /** Waits until all work queued on {@code device} has finished. */
     void synchronize(Device device);
 
