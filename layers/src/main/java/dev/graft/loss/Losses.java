@@ -1,6 +1,7 @@
 package dev.graft.loss;
 
 import dev.graft.tensor.DType;
+import dev.graft.tensor.Device;
 import dev.graft.tensor.Shape;
 import dev.graft.tensor.Tensor;
 import dev.graft.tensor.TensorShapeException;
@@ -246,8 +247,10 @@ public final class Losses {
                 kept++;
             }
             // reshape, not fromArray(…, ts): a 0-d target (one unbatched sample) must stay 0-d
-            return new ClassTargets(Tensor.fromArray(safe, safe.length).reshape(ts), Tensor.fromArray(keep, keep.length).reshape(ts),
-                    kept, ts);
+            // checked on the host; the tensors go where the input is, so device ops do not meet CPU operands
+            Device on = input.device();
+            return new ClassTargets(Tensor.fromArray(safe, safe.length).reshape(ts).to(on),
+                    Tensor.fromArray(keep, keep.length).reshape(ts).to(on), kept, ts);
         }
 
         /** weight[target] for every target (class 0 where ignored), in the target's shape. */

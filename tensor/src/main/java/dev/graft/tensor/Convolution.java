@@ -93,16 +93,16 @@ final class Convolution {
             }
             return out.record("conv2d", inputs, stride.clone(), padding.clone(), dilation.clone(), groups);
         }
-        Tensor cols = Tensor.empty(dt, n, c, kh * kw, oh, ow);
+        Tensor cols = Tensor.zeros(x.device(), dt, n, c, kh * kw, oh, ow);
         Backends.current().unfold2d(x, g, 0.0, cols);
         int ck = (c / groups) * kh * kw;
         int l = oh * ow;
         Tensor out;
         if (groups == 1) {
-            out = Tensor.empty(dt, n, o, l);
+            out = Tensor.zeros(x.device(), dt, n, o, l);
             Backends.current().matmul(w.reshape(1, o, ck).expand(n, o, ck), cols.reshape(n, ck, l), out);
         } else {
-            out = Tensor.empty(dt, n, groups, o / groups, l);
+            out = Tensor.zeros(x.device(), dt, n, groups, o / groups, l);
             Backends.current().matmul(w.reshape(1, groups, o / groups, ck).expand(n, groups, o / groups, ck),
                     cols.reshape(n, groups, ck, l), out);
         }
@@ -130,7 +130,7 @@ final class Convolution {
         int oh = outSize(op, xs[2], kernel[0], stride[0], padding[0], dilation[0], "height");
         int ow = outSize(op, xs[3], kernel[1], stride[1], padding[1], dilation[1], "width");
         int[] g = {kernel[0], kernel[1], stride[0], stride[1], padding[0], padding[1], dilation[0], dilation[1]};
-        Tensor cols = Tensor.empty(x0.dtype(), xs[0], xs[1], kernel[0] * kernel[1], oh, ow);
+        Tensor cols = Tensor.zeros(x0.device(), x0.dtype(), xs[0], xs[1], kernel[0] * kernel[1], oh, ow);
         Backends.current().unfold2d(x0.detach(), g, 0.0, cols);
         Tensor out = cols.reshape(xs[0], xs[1] * kernel[0] * kernel[1], oh * ow).detach();
         return out.record(op, new Tensor[] {x0}, kernel.clone(), stride.clone(), padding.clone(), dilation.clone());
@@ -155,7 +155,7 @@ final class Convolution {
         }
         int c = cs[1] / kk;
         int[] g = {kernel[0], kernel[1], stride[0], stride[1], padding[0], padding[1], dilation[0], dilation[1]};
-        Tensor out = Tensor.empty(cols0.dtype(), cs[0], c, outputSize[0], outputSize[1]);
+        Tensor out = Tensor.zeros(cols0.device(), cols0.dtype(), cs[0], c, outputSize[0], outputSize[1]);
         Backends.current().fold2d(cols0.detach().reshape(cs[0], c, kk, oh, ow), g, out);
         return out.record(op, new Tensor[] {cols0}, kernel.clone(), stride.clone(), padding.clone(), dilation.clone());
     }
@@ -227,7 +227,7 @@ final class Convolution {
             positions = Tensor.empty(DType.UINT8, xs[0], xs[1], oh, ow);
             MaxPool2x2.forward(x.contiguous(), values, positions);
         } else {
-            Tensor cols = Tensor.empty(x.dtype(), xs[0], xs[1], kernel[0] * kernel[1], oh, ow);
+            Tensor cols = Tensor.zeros(x.device(), x.dtype(), xs[0], xs[1], kernel[0] * kernel[1], oh, ow);
             Backends.current().unfold2d(x, g, lowest(x.dtype()), cols);
             ValuesIndices m = cols.max(2, false);
             values = m.values();
@@ -250,7 +250,7 @@ final class Convolution {
         int oh = outSize(op, xs[2], kernel[0], stride[0], padding[0], 1, "height");
         int ow = outSize(op, xs[3], kernel[1], stride[1], padding[1], 1, "width");
         int[] g = {kernel[0], kernel[1], stride[0], stride[1], padding[0], padding[1], 1, 1};
-        Tensor cols = Tensor.empty(x.dtype(), xs[0], xs[1], kernel[0] * kernel[1], oh, ow);
+        Tensor cols = Tensor.zeros(x.device(), x.dtype(), xs[0], xs[1], kernel[0] * kernel[1], oh, ow);
         Backends.current().unfold2d(x, g, 0.0, cols);
         Tensor sum = cols.sum(new int[] {2}, false);
         Tensor divisor;
@@ -292,7 +292,7 @@ final class Convolution {
                 int cropR = Math.max(0, -pads[2 * i + 1]);
                 src = src.narrow(d, cropL, Math.max(0, xs[d] - cropL - cropR));
             }
-            Tensor out = Tensor.full(value, x.dtype(), os);
+            Tensor out = Tensor.full(x.device(), value, x.dtype(), os);
             Tensor dst = out.detach();
             for (int i = 0; i < pads.length / 2; i++) {
                 int d = rank - 1 - i;
