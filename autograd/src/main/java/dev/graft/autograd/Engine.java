@@ -1,5 +1,6 @@
 package dev.graft.autograd;
 
+import dev.graft.tensor.Storage;
 import dev.graft.tensor.Tensor;
 
 import java.util.ArrayDeque;
@@ -41,21 +42,38 @@ final class Engine {
         }
         try (NoGrad ignored = NoGrad.enter()) {
             Map<Tensor, Tensor> leafGrads = new IdentityHashMap<>();
+            boolean[] foreign = {false};
             List<Tensor> leafOrder = new ArrayList<>();
             if (root.isLeaf()) {
                 addLeaf(leafGrads, leafOrder, root, g0);
             } else {
-                run((Node) root.gradFn(), g0, retainGraph, leafGrads, leafOrder);
+                run((Node) root.gradFn(), g0, retainGraph, leafGrads, leafOrder, foreign);
+            }
+            // A leaf's first gradient is stored without a copy when nothing else can see its storage:
+            // computed in this backward (not the caller's seed, not a hook's result), dense, and not
+            // also given to another leaf (an add passes one tensor to both inputs).
+            Map<Storage, Integer> owners = new IdentityHashMap<>();
+            for (Tensor g : leafGrads.values()) {
+                owners.merge(g.storage(), 1, Integer::sum);
             }
             for (Tensor leaf : leafOrder) {
-                Tensor g = Hooks.apply(leaf, leafGrads.get(leaf));
+                Tensor computed = leafGrads.get(leaf);
+                Tensor g = Hooks.apply(leaf, computed);
                 Tensor prev = leaf.grad();
-                leaf.setGrad(prev == null ? g.detach().clone() : prev.detach().add(g));
+                if (prev != null) {
+                    leaf.setGrad(prev.detach().add(g));
+                } else if (!foreign[0] && g == computed && owners.get(g.storage()) == 1 && g.storage() != g0.storage() && g.isContiguous()
+                        && g.offset() == 0 && g.storage().length() == g.numel()) {
+                    leaf.setGrad(g.detach());
+                } else {
+                    leaf.setGrad(g.detach().clone());
+                }
             }
         }
     }
 
-    private static void run(Node rootNode, Tensor g0, boolean retainGraph, Map<Tensor, Tensor> leafGrads, List<Tensor> leafOrder) {
+    private static void run(Node rootNode, Tensor g0, boolean retainGraph, Map<Tensor, Tensor> leafGrads, List<Tensor> leafOrder,
+            boolean[] foreign) {
         List<Node> order = topologicalOrder(rootNode);
         Map<Node, Tensor> pending = new IdentityHashMap<>();
         pending.put(rootNode, g0);
@@ -69,12 +87,19 @@ final class Engine {
             }
             node.checkVersions();
             Tensor out = node.output();
-            g = Hooks.apply(out, g);
+            Tensor hooked = Hooks.apply(out, g);
+            if (hooked != g) {
+                foreign[0] = true; // a hook's tensor may reach a leaf through pass-through rules
+            }
+            g = hooked;
             if (Hooks.retainsGrad(out)) {
                 Tensor prev = out.grad();
                 out.setGrad(prev == null ? g.detach().clone() : prev.add(g));
             }
             Tensor[] inputs = node.inputsForEngine();
+            if (node.rule() instanceof Function.UserRule) {
+                foreign[0] = true; // a user's backward may return tensors others hold
+            }
             Tensor[] grads = node.rule().apply(node, g);
             for (int i = 0; i < inputs.length; i++) {
                 Tensor in = inputs[i];

@@ -26,6 +26,17 @@ public abstract class Function {
     }
 
     /** State shared between forward and backward of one call. */
+    /**
+     * The rule of a user's function: its gradients may be any tensors (saved ones, the caller's), so
+     * the engine copies whatever reaches a leaf from it.
+     */
+    record UserRule(BackwardRule body) implements BackwardRule {
+        @Override
+        public Tensor[] apply(Node node, Tensor g) {
+            return body.apply(node, g);
+        }
+    }
+
     public static final class Context {
         private final List<Tensor> saved = new ArrayList<>();
         private final List<Object> values = new ArrayList<>();
@@ -72,14 +83,14 @@ public abstract class Function {
             any |= t != null && t.requiresGrad();
         }
         if (GradMode.isEnabled() && any && out.dtype().isFloating()) {
-            BackwardRule rule = (node, g) -> {
+            BackwardRule rule = new UserRule((node, g) -> {
                 Tensor[] grads = backward(ctx, g);
                 if (grads.length != inputs.length) {
                     throw new IllegalStateException(name + ".backward returned " + grads.length + " gradients for "
                             + inputs.length + " inputs");
                 }
                 return grads;
-            };
+            });
             out.setGradFn(new Node(name, rule, inputs.clone(), out, new Object[0]));
             out.requiresGrad(true);
         }

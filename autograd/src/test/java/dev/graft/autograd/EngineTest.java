@@ -13,6 +13,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -112,6 +113,55 @@ class EngineTest {
         x.fill(0);
         IllegalStateException e = assertThrows(IllegalStateException.class, loss::backward);
         assertTrue(e.getMessage().contains("'mul'") && e.getMessage().contains("in place"), e.getMessage());
+    }
+
+    @Test
+    void leafGradientsNeverShareStorageWithEachOtherTheSeedOrAHooksTensor() {
+        // add passes one gradient tensor to both inputs: two leaves must not share it
+        Tensor a = leaf(1, 2);
+        Tensor b = leaf(3, 4);
+        a.add(b).sum().backward();
+        assertNotSame(a.grad().storage(), b.grad().storage());
+        a.grad().mulInPlace(5);
+        assertArrayEquals(new double[] {1, 1}, b.grad().toDoubleArray(), 0);
+
+        // a pass-through rule (clone) hands the caller's seed straight to the leaf
+        Tensor c = leaf(1, 2);
+        Tensor seed = Tensor.fromArray(new double[] {7, 8}, 2);
+        c.clone().backward(seed);
+        assertNotSame(seed.storage(), c.grad().storage());
+        c.grad().fill(0);
+        assertArrayEquals(new double[] {7, 8}, seed.toDoubleArray(), 0);
+
+        // a hook on an intermediate returns the caller's tensor, which reaches the leaf through reshape
+        Tensor d = leaf(1, 2, 3, 4);
+        Tensor mine = Tensor.fromArray(new double[] {1, 1, 1, 1}, 2, 2);
+        Tensor mid = d.reshape(2, 2).mul(1);
+        Autograd.registerHook(mid, g -> mine);
+        mid.sum().backward();
+        assertNotSame(mine.storage(), d.grad().storage());
+
+        // a user's function whose backward returns a tensor it keeps
+        Tensor kept = Tensor.fromArray(new double[] {2, 2}, 2);
+        Function constGrad = new Function("constGrad") {
+            @Override
+            protected Tensor forward(Context ctx, Tensor... in) {
+                return in[0].detach().clone();
+            }
+
+            @Override
+            protected Tensor[] backward(Context ctx, Tensor g) {
+                return new Tensor[] {kept};
+            }
+        };
+        Tensor e = leaf(5, 6);
+        constGrad.apply(e).sum().backward();
+        assertNotSame(kept.storage(), e.grad().storage());
+
+        // the common case, a dense gradient computed for one leaf, is kept without a copy and is correct
+        Tensor w = leaf(1, 2, 3);
+        w.mul(w).sum().backward();
+        assertArrayEquals(new double[] {2, 4, 6}, w.grad().toDoubleArray(), 0);
     }
 
     @Test
