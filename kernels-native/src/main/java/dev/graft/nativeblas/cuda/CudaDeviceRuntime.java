@@ -18,9 +18,10 @@ import java.lang.ref.Reference;
  * {@code cublasSgemm} (or {@code cublasGemmEx} with TF32 tensor-core compute when
  * {@code -Dgraft.cuda.tf32=true}), float64 through {@code cublasDgemm}, strided batched when there
  * are batches, reading transposed and broadcast views in place ({@link GemmLayout}). Unary, binary,
- * where, copy, fill and reduce run on Graft's own kernels, compiled by NVRTC on first use
- * ({@link CudaElementwise}, {@link CudaKernels}); what they do not take, and every other primitive,
- * runs on the host copy ({@link dev.graft.tensor.DeviceDispatch}).
+ * where, copy, fill and reduce ({@link CudaElementwise}), and unfold2d, fold2d, gather, indexSelect
+ * and scatterAdd ({@link CudaIndexing}) run on Graft's own kernels, compiled by NVRTC on first use
+ * ({@link CudaKernels}); what they do not take, and every other primitive (sort, cumsum), runs on
+ * the host copy ({@link dev.graft.tensor.DeviceDispatch}).
  *
  * <p>Constructing it does nothing native; {@link #available()} runs {@link CudaBlas}'s probe once.
  * Each device gets, on first use, one non-blocking stream and one cuBLAS handle bound to it
@@ -174,6 +175,33 @@ public final class CudaDeviceRuntime implements DeviceRuntime {
         return CudaElementwise.reduce(op, x, out, indices);
     }
 
+    // Convolution and indexing primitives on the same kernels (CudaIndexing), or false for the host.
+
+    @Override
+    public boolean unfold2d(Tensor x, int[] g, double padValue, Tensor out) {
+        return CudaIndexing.unfold2d(x, g, padValue, out);
+    }
+
+    @Override
+    public boolean fold2d(Tensor cols, int[] g, Tensor out) {
+        return CudaIndexing.fold2d(cols, g, out);
+    }
+
+    @Override
+    public boolean gather(Tensor x, int dim, Tensor index, Tensor out) {
+        return CudaIndexing.gather(x, dim, index, out);
+    }
+
+    @Override
+    public boolean scatterAdd(Tensor dst, int dim, Tensor index, Tensor src) {
+        return CudaIndexing.scatterAdd(dst, dim, index, src);
+    }
+
+    @Override
+    public boolean indexSelect(Tensor x, int dim, Tensor index, Tensor out) {
+        return CudaIndexing.indexSelect(x, dim, index, out);
+    }
+
     /** {@code m} as CUDA memory of this context holding at least {@code elements}, or null. */
     private static CudaMemory ours(DeviceMemory m, CudaDeviceContext ctx, long elements) {
         if (m instanceof CudaMemory cm && cm.context() == ctx && cm.length() >= elements) {
@@ -225,7 +253,7 @@ public final class CudaDeviceRuntime implements DeviceRuntime {
         sb.append("library: ").append(CudaBlas.status()).append('\n');
         sb.append("kernels: matmul float32 (").append(tf32() ? "cublasGemmEx, TF32 tensor cores: -D" + TF32_PROPERTY + "=true"
                 : "cublasSgemm, full FP32; TF32 with -D" + TF32_PROPERTY + "=true").append("), float64 (cublasDgemm);")
-                .append(" elementwise ops, where, copies, fills and reductions: ").append(CudaElementwise.status()).append('\n');
+                .append(" elementwise ops, where, copies, fills, reductions, unfold/fold, gather, indexSelect and scatterAdd: ").append(CudaElementwise.status()).append('\n');
         for (int i = 0; i < deviceCount(); i++) {
             CudaDeviceContext c = CudaDeviceContext.ifMade(i);
             if (c != null) {

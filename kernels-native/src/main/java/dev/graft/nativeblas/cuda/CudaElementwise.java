@@ -170,10 +170,11 @@ final class CudaElementwise {
 
     /**
      * Launches the plan: every view operand must be on the output's CUDA device; inputs are read
-     * through deviceForRead, outputs written through deviceForWrite. False, with nothing written,
+     * through deviceForRead, outputs written through deviceForWrite (overwriteAll only for an
+     * output the kernel does not read that covers its whole storage). False, with nothing written,
      * when there is no plan, an operand is elsewhere, or the kernels are unavailable on the device.
      */
-    private static boolean run(String kernel, KernelArgs args) {
+    static boolean run(String kernel, KernelArgs args) {
         if (args == null) {
             return false;
         }
@@ -210,7 +211,7 @@ final class CudaElementwise {
             KernelArgs.Operand o = args.operands[k];
             if (o.tensor != null && o.output) {
                 Tensor t = o.tensor;
-                boolean whole = t.isContiguous() && t.offset() == 0 && (long) t.numel() == t.storage().length();
+                boolean whole = !o.updated && t.isContiguous() && t.offset() == 0 && (long) t.numel() == t.storage().length();
                 mem[k] = ours(t.storage().deviceForWrite(whole), ctx, t.storage().length());
                 if (mem[k] == null) {
                     throw new IllegalStateException(kernel + ": an output's device memory on " + d + " was not made by the CUDA runtime");

@@ -70,6 +70,15 @@ final class CudaKernels {
             names.add("move_" + size);
         }
         names.add("convert");
+        for (int size : new int[] {1, 2, 4, 8}) {
+            names.add("unfold_" + size);
+            names.add("take_" + size);
+        }
+        names.add("fold_f32");
+        names.add("fold_f64");
+        for (String dt : new String[] {"f32", "f64", "i64", "i32"}) {
+            names.add("scatter_add_" + dt);
+        }
         return List.copyOf(names);
     }
 

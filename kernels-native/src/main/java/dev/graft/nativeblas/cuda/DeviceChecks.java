@@ -28,8 +28,9 @@ import java.util.function.BinaryOperator;
  * batches with broadcast operands, float64, TF32, odd and zero sizes, layouts cuBLAS cannot read
  * that must fall back to the host), a chain of device and host ops, {@link DeviceScope} freeing
  * memory, use after release, wrong calls that must throw, an out-of-memory message, concurrent
- * use, and the elementwise kernels ({@link KernelChecks}). {@link GpuCheck} prints them; {@code CudaDeviceRuntimeTest} runs each as a JUnit test when
- * a GPU is there. Needs no JUnit.
+ * use, the elementwise kernels ({@link KernelChecks}) and the convolution and indexing kernels
+ * ({@link IndexKernelChecks}). {@link GpuCheck} prints them; {@code CudaDeviceRuntimeTest} runs
+ * each as a JUnit test when a GPU is there. Needs no JUnit.
  *
  * <p>On another device (the tensor module's simulated {@code sim:0}, in CI) the checks that do
  * not depend on CUDA run too, which tests the checks themselves without a GPU: which products run
@@ -95,6 +96,7 @@ final class DeviceChecks {
         }
         list.add(new Check("4 threads multiply on one device", d::threads));
         list.addAll(new KernelChecks(device).all());
+        list.addAll(new IndexKernelChecks(device).all());
         return list;
     }
 

@@ -41,25 +41,54 @@ final class KernelArgs {
     /** A reduction over at least this many elements per output, with inner = 1, uses a block per output. */
     static final int BLOCK_REDUCE_MIN = 128;
 
-    /** One operand: a device view ({@link #tensor} non-null) or a CPU scalar taken by value, or absent. */
+    /**
+     * One operand: a device view ({@link #tensor} non-null) or a CPU scalar taken by value, or absent.
+     * An output that the kernel also reads ({@link #updated}: fold2d's accumulator, scatterAdd's
+     * destination) must have its current contents on the device before the launch.
+     */
     static final class Operand {
         final Tensor tensor;
         final boolean output;
+        final boolean updated;
         final int offset;
         final int[] strides = new int[MAX_RANK];
         final double value;
         final long bits;
 
-        private Operand(Tensor tensor, boolean output, int offset, double value, long bits) {
+        private Operand(Tensor tensor, boolean output, boolean updated, int offset, double value, long bits) {
             this.tensor = tensor;
             this.output = output;
+            this.updated = updated;
             this.offset = offset;
             this.value = value;
             this.bits = bits;
         }
 
+        private Operand(Tensor tensor, boolean output, int offset, double value, long bits) {
+            this(tensor, output, false, offset, value, bits);
+        }
+
         static Operand view(Tensor t, boolean output) {
             return new Operand(t, output, t.offset(), 0, 0);
+        }
+
+        /** An output view whose current contents the kernel reads and adds to. */
+        static Operand updated(Tensor t) {
+            return new Operand(t, true, true, t.offset(), 0, 0);
+        }
+
+        /** An input view with its strides in place (for the indexing kernels, which do not merge dimensions). */
+        static Operand strided(Tensor t) {
+            Operand o = view(t, false);
+            System.arraycopy(t.strides(), 0, o.strides, 0, t.dim());
+            return o;
+        }
+
+        /** No tensor: {@code ints} in the stride slots and {@code bits} by value (the convolution geometry and padding). */
+        static Operand constants(int[] ints, long bits) {
+            Operand o = new Operand(null, false, 0, 0, bits);
+            System.arraycopy(ints, 0, o.strides, 0, ints.length);
+            return o;
         }
 
         static final Operand ABSENT = new Operand(null, false, 0, 0, 0);
@@ -254,6 +283,160 @@ final class KernelArgs {
         System.arraycopy(s, 0, a.shape, 0, 3);
         System.arraycopy(x.strides(), 0, a.operands[1].strides, 0, 3);
         a.flags = s[1] >= BLOCK_REDUCE_MIN && s[2] == 1 ? BLOCK_PER_OUTPUT : 0;
+        return a;
+    }
+
+    // ------------------------------------------------------------------ convolution and indexing
+
+    /** flags bit 2 (take): the 1-D index is read at the element's coordinate along {@code op} (indexSelect), not at i (gather). */
+    static final int BY_POSITION = 4;
+
+    /** Whether {@code t} is a device view (not a CPU tensor) lying inside its storage. */
+    private static boolean onDevice(Tensor t) {
+        return t != null && !t.storage().device().isCpu() && inBounds(t);
+    }
+
+    /** Whether the geometry {@code g} has 8 entries: kernel, stride and dilation at least 1, padding at least 0. */
+    static boolean validGeometry(int[] g) {
+        if (g == null || g.length != 8) {
+            return false;
+        }
+        for (int k = 0; k < 8; k++) {
+            if (g[k] < (k == 4 || k == 5 ? 0 : 1)) {
+                return false;
+            }
+        }
+        return (long) g[0] * g[1] <= Integer.MAX_VALUE;
+    }
+
+    /** shape = {N, C, H, W, OH, OW, KH, KW} and the geometry operand of unfold2d/fold2d. */
+    private static KernelArgs convolution(Operand out, Operand in, int[] image, int[] cols, int[] g, long padBits, long count) {
+        Operand geometry = Operand.constants(new int[] {g[2], g[3], g[4], g[5], g[6], g[7]}, padBits);
+        KernelArgs a = new KernelArgs(new Operand[] {out, in, geometry});
+        a.rank = 8;
+        int[] sh = {image[0], image[1], image[2], image[3], cols[3], cols[4], g[0], g[1]};
+        System.arraycopy(sh, 0, a.shape, 0, 8);
+        a.n = (int) count;
+        return a;
+    }
+
+    /** The number of elements of {@code shape}, or -1 beyond {@link Integer#MAX_VALUE}. */
+    private static long count(int[] shape) {
+        long n = 1;
+        for (int s : shape) {
+            n *= s;
+            if (n > Integer.MAX_VALUE) {
+                return -1;
+            }
+        }
+        return n;
+    }
+
+    /**
+     * im2col: x [N, C, H, W] (a device view, any strides) into out [N, C, kh*kw, OH, OW]
+     * (contiguous, same dtype), padding with the element whose bits are {@code padBits}. Null when
+     * the shapes or views do not fit.
+     */
+    static KernelArgs unfold2d(Tensor x, int[] g, long padBits, Tensor out) {
+        if (!validGeometry(g) || x.dim() != 4 || out.dim() != 5 || x.dtype() != out.dtype() || !out.isContiguous()
+                || x.storage() == out.storage()) {
+            return null;
+        }
+        int[] xs = x.shape();
+        int[] os = out.shape();
+        long n = count(os);
+        if (os[0] != xs[0] || os[1] != xs[1] || os[2] != g[0] * g[1] || n < 0 || !onDevice(x) || !onDevice(out)) {
+            return null;
+        }
+        return convolution(Operand.view(out, true), Operand.strided(x), xs, os, g, padBits, n);
+    }
+
+    /**
+     * col2im: adds cols [N, C, kh*kw, OH, OW] (a device view, any strides) into out [N, C, H, W]
+     * (contiguous, same dtype, read and written). Null when the shapes or views do not fit.
+     */
+    static KernelArgs fold2d(Tensor cols, int[] g, Tensor out) {
+        if (!validGeometry(g) || cols.dim() != 5 || out.dim() != 4 || cols.dtype() != out.dtype() || !out.isContiguous()
+                || cols.storage() == out.storage()) {
+            return null;
+        }
+        int[] cs = cols.shape();
+        int[] os = out.shape();
+        long n = count(os);
+        if (cs[0] != os[0] || cs[1] != os[1] || cs[2] != g[0] * g[1] || n < 0 || !onDevice(cols) || !onDevice(out)) {
+            return null;
+        }
+        return convolution(Operand.updated(out), Operand.strided(cols), os, cs, g, 0, n);
+    }
+
+    /** Whether {@code index} is a contiguous int64 device tensor of {@code numel} elements inside its storage. */
+    private static boolean deviceIndex(Tensor index, long numel) {
+        return index != null && index.dtype() == DType.INT64 && index.isContiguous() && index.numel() == numel && onDevice(index);
+    }
+
+    /**
+     * gather ({@code byPosition} false: index has out's shape, out[i] = x at index[i] along dim) or
+     * indexSelect (true: index is 1-D, out is x's shape with dim resized to the index's length):
+     * x a device view of any strides, out contiguous of x's dtype, index int64 contiguous. The index
+     * values are trusted (the caller checked them). Null when the shapes or views do not fit.
+     */
+    static KernelArgs take(Tensor x, int dim, Tensor index, Tensor out, boolean byPosition) {
+        int rank = x.dim();
+        if (rank < 1 || rank > MAX_RANK || out.dim() != rank || dim < 0 || dim >= rank || x.dtype() != out.dtype()
+                || !out.isContiguous() || x.storage() == out.storage() || index.storage() == out.storage()) {
+            return null;
+        }
+        int[] xs = x.shape();
+        int[] os = out.shape();
+        for (int d = 0; d < rank; d++) {
+            if (d != dim && os[d] > xs[d]) {
+                return null;
+            }
+        }
+        long n = count(os);
+        long indices = byPosition ? os[dim] : n;
+        if (n < 0 || (byPosition && index.dim() != 1) || (!byPosition && !Arrays.equals(index.shape(), os))
+                || !deviceIndex(index, indices) || (n > 0 && (!onDevice(x) || !onDevice(out)))) {
+            return null;
+        }
+        KernelArgs a = new KernelArgs(new Operand[] {Operand.view(out, true), Operand.strided(x), Operand.view(index, false)});
+        a.rank = rank;
+        System.arraycopy(os, 0, a.shape, 0, rank);
+        a.n = (int) n;
+        a.op = dim;
+        a.flags = byPosition ? BY_POSITION : 0;
+        return a;
+    }
+
+    /**
+     * scatterAdd: dst (a device view, read and written) at index along dim += src, over the
+     * index's shape (no larger than src's, nor than dst's off dim); index int64 contiguous, its
+     * values trusted. Null when the shapes or views do not fit, or dst shares storage with an input.
+     */
+    static KernelArgs scatterAdd(Tensor dst, int dim, Tensor index, Tensor src) {
+        int rank = dst.dim();
+        if (rank < 1 || rank > MAX_RANK || src.dim() != rank || index.dim() != rank || dim < 0 || dim >= rank
+                || dst.dtype() != src.dtype() || dst.storage() == src.storage() || dst.storage() == index.storage()) {
+            return null;
+        }
+        int[] ds = dst.shape();
+        int[] ss = src.shape();
+        int[] is = index.shape();
+        for (int d = 0; d < rank; d++) {
+            if (is[d] > ss[d] || (d != dim && is[d] > ds[d])) {
+                return null;
+            }
+        }
+        long n = count(is);
+        if (n < 0 || !deviceIndex(index, n) || (n > 0 && (!onDevice(dst) || !onDevice(src)))) {
+            return null;
+        }
+        KernelArgs a = new KernelArgs(new Operand[] {Operand.updated(dst), Operand.strided(src), Operand.view(index, false)});
+        System.arraycopy(dst.strides(), 0, a.operands[0].strides, 0, rank);
+        a.rank = rank;
+        System.arraycopy(is, 0, a.shape, 0, rank);
+        a.n = (int) n;
+        a.op = dim;
         return a;
     }
 

@@ -105,7 +105,7 @@ final class KernelChecks {
         return Tensor.randint(g, lo, hi, rows, cols).to(dt);
     }
 
-    private static Tensor values(Generator g, DType dt, int rows, int cols) {
+    static Tensor values(Generator g, DType dt, int rows, int cols) {
         return dt.isFloating() ? floats(g, dt, rows, cols) : ints(g, dt, rows, cols);
     }
 
@@ -333,7 +333,8 @@ final class KernelChecks {
         return result(name, worst <= 1 && (!cuda || ran == calls), worst, ran + "/" + calls + " in a device kernel");
     }
 
-    private static Tensor host(Tensor t) {
+    /** A CPU tensor of the view's elements (itself when on the CPU). */
+    static Tensor host(Tensor t) {
         return t.storage().device().isCpu() ? t : Tensor.fromStorage(Storage.wrap(t.dtype(), copyOf(t)), t.shape(), "check");
     }
 
@@ -503,7 +504,7 @@ final class KernelChecks {
     }
 
     /** The fallbacks counted in {@code after} beyond those in {@code before}. */
-    private static Map<String, Long> newFallbacks(Map<String, Long> before, Map<String, Long> after) {
+    static Map<String, Long> newFallbacks(Map<String, Long> before, Map<String, Long> after) {
         Map<String, Long> d = new java.util.TreeMap<>();
         after.forEach((k, v) -> {
             long n = v - before.getOrDefault(k, 0L);

@@ -681,6 +681,137 @@ GRAFT_DEV void reduce_body(const Args &a) {
     }
 }
 
+// ---------------------------------------------------------------- im2col, col2im, gather, scatter
+
+// The next row-major coordinate of r over a dimension of the given size (r moves to the dimensions above).
+GRAFT_DEV int digit(u32 &r, int size) {
+    u32 q = r / (u32) size;
+    int d = (int) (r - q * (u32) size);
+    r = q;
+    return d;
+}
+
+// unfold_S and fold_T: shape = {N, C, H, W, OH, OW, KH, KW}; o[2] carries no pointer, only the
+// geometry in stride[0..5] = {strideH, strideW, padTop, padLeft, dilationH, dilationW} and, for
+// unfold, the padding element's bits in si.
+// unfold_S (element size S): o[0] = cols, contiguous [N, C, KH*KW, OH, OW], one thread per element;
+// o[1] = x [N, C, H, W] with strides stride[0..3].
+template <typename E>
+GRAFT_DEV void unfold_body(const Args &a) {
+    int i = thread_index();
+    if (i >= a.n) {
+        return;
+    }
+    const int *g = a.o[2].stride;
+    u32 r = (u32) i;
+    int ox = digit(r, a.shape[5]);
+    int oy = digit(r, a.shape[4]);
+    int kj = digit(r, a.shape[7]);
+    int ki = digit(r, a.shape[6]);
+    int c = digit(r, a.shape[1]);
+    int n = (int) r;
+    int iy = oy * g[0] - g[2] + ki * g[4];
+    int ix = ox * g[1] - g[3] + kj * g[5];
+    E v = (E) (u64) a.o[2].si;
+    if (iy >= 0 && iy < a.shape[2] && ix >= 0 && ix < a.shape[3]) {
+        const int *st = a.o[1].stride;
+        v = ((const E *) a.o[1].ptr)[(i64) n * st[0] + (i64) c * st[1] + (i64) iy * st[2] + (i64) ix * st[3]];
+    }
+    ((E *) a.o[0].ptr)[i] = v;
+}
+
+// fold_T: o[0] = out, contiguous [N, C, H, W], one thread per element, which adds the taps that
+// land on it to its current value, in the reference's order (kernel row, then column): no atomics,
+// so the result does not depend on scheduling. o[1] = cols [N, C, KH*KW, OH, OW], strides stride[0..4].
+template <typename T>
+GRAFT_DEV void fold_body(const Args &a) {
+    int i = thread_index();
+    if (i >= a.n) {
+        return;
+    }
+    const int *g = a.o[2].stride;
+    const int *st = a.o[1].stride;
+    const T *cols = (const T *) a.o[1].ptr;
+    u32 r = (u32) i;
+    int ix = digit(r, a.shape[3]);
+    int iy = digit(r, a.shape[2]);
+    int c = digit(r, a.shape[1]);
+    int n = (int) r;
+    const T *base = cols + (i64) n * st[0] + (i64) c * st[1];
+    T acc = ((T *) a.o[0].ptr)[i];
+    for (int ki = 0; ki < a.shape[6]; ki++) {
+        int ty = iy + g[2] - ki * g[4];
+        if (ty < 0 || ty % g[0] != 0 || ty / g[0] >= a.shape[4]) {
+            continue;
+        }
+        int oy = ty / g[0];
+        for (int kj = 0; kj < a.shape[7]; kj++) {
+            int tx = ix + g[3] - kj * g[5];
+            if (tx < 0 || tx % g[1] != 0 || tx / g[1] >= a.shape[5]) {
+                continue;
+            }
+            acc += base[(i64) (ki * a.shape[7] + kj) * st[2] + (i64) oy * st[3] + (i64) (tx / g[1]) * st[4]];
+        }
+    }
+    ((T *) a.o[0].ptr)[i] = acc;
+}
+
+// take_S (gather, indexSelect): o[0] = out, contiguous over shape[0..rank), one thread per element;
+// o[1] = x with strides stride[0..rank); o[2] = the int64 index, contiguous; op = the indexed
+// dimension. Its coordinate is index[i] (gather: the index has out's shape), or with flags bit 2
+// index[the element's coordinate along op] (indexSelect: a 1-D index).
+template <typename E>
+GRAFT_DEV void take_body(const Args &a) {
+    int i = thread_index();
+    if (i >= a.n) {
+        return;
+    }
+    const i64 *index = (const i64 *) a.o[2].ptr;
+    u32 r = (u32) i;
+    i64 src = 0;
+#pragma unroll
+    for (int d = MAXR - 1; d >= 0; d--) {
+        if (d < a.rank) {
+            i64 coord = digit(r, a.shape[d]);
+            if (d == a.op) {
+                coord = (a.flags & 4) ? index[coord] : index[i];
+            }
+            src += coord * a.o[1].stride[d];
+        }
+    }
+    ((E *) a.o[0].ptr)[i] = ((const E *) a.o[1].ptr)[src];
+}
+
+GRAFT_DEV void atomic_add(float *p, float v) { atomicAdd(p, v); }
+GRAFT_DEV void atomic_add(double *p, double v) { atomicAdd(p, v); }
+GRAFT_DEV void atomic_add(i64 *p, i64 v) { atomicAdd((u64 *) p, (u64) v); } // two's complement: wraps like Java
+GRAFT_DEV void atomic_add(int *p, int v) { atomicAdd(p, v); }
+
+// scatter_add_T: dst[.., index[i], ..] += src[i] along dimension op, one thread per index element
+// (shape[0..rank) is the index's); o[0] = dst, o[1] = src (strides stride[0..rank) each), o[2] =
+// the int64 index, contiguous. Atomic adds: where indices repeat, the order of a float sum (hence
+// its last bits) may vary from run to run.
+template <typename T>
+GRAFT_DEV void scatter_add_body(const Args &a) {
+    int i = thread_index();
+    if (i >= a.n) {
+        return;
+    }
+    i64 at = ((const i64 *) a.o[2].ptr)[i];
+    u32 r = (u32) i;
+    i64 d0 = 0;
+    i64 s0 = 0;
+#pragma unroll
+    for (int d = MAXR - 1; d >= 0; d--) {
+        if (d < a.rank) {
+            i64 coord = digit(r, a.shape[d]);
+            d0 += (d == a.op ? at : coord) * a.o[0].stride[d];
+            s0 += coord * a.o[1].stride[d];
+        }
+    }
+    atomic_add(((T *) a.o[0].ptr) + d0, ((const T *) a.o[1].ptr)[s0]);
+}
+
 // ---------------------------------------------------------------- entry points
 
 #define GRAFT_DTYPES(X) X(0, f32) X(1, f64) X(2, i64) X(3, i32) X(4, u8) X(5, b8)
@@ -698,3 +829,15 @@ GRAFT_SIZES(GRAFT_WHERE)
 GRAFT_SIZES(GRAFT_MOVE)
 
 GRAFT_GLOBAL convert(const GRAFT_GRID_CONSTANT Args a) { convert_body(a); }
+
+#define GRAFT_UNFOLD(E, S) GRAFT_GLOBAL unfold_##S(const GRAFT_GRID_CONSTANT Args a) { unfold_body<E>(a); }
+#define GRAFT_TAKE(E, S) GRAFT_GLOBAL take_##S(const GRAFT_GRID_CONSTANT Args a) { take_body<E>(a); }
+GRAFT_SIZES(GRAFT_UNFOLD)
+GRAFT_SIZES(GRAFT_TAKE)
+
+GRAFT_GLOBAL fold_f32(const GRAFT_GRID_CONSTANT Args a) { fold_body<float>(a); }
+GRAFT_GLOBAL fold_f64(const GRAFT_GRID_CONSTANT Args a) { fold_body<double>(a); }
+GRAFT_GLOBAL scatter_add_f32(const GRAFT_GRID_CONSTANT Args a) { scatter_add_body<float>(a); }
+GRAFT_GLOBAL scatter_add_f64(const GRAFT_GRID_CONSTANT Args a) { scatter_add_body<double>(a); }
+GRAFT_GLOBAL scatter_add_i64(const GRAFT_GRID_CONSTANT Args a) { scatter_add_body<i64>(a); }
+GRAFT_GLOBAL scatter_add_i32(const GRAFT_GRID_CONSTANT Args a) { scatter_add_body<int>(a); }
