@@ -83,11 +83,15 @@ public final class DeviceTrainStep {
         for (int i = 0; i < 10; i++) {
             step(dev, sgdDev, xd, yd);
         }
+        dev.graft.tensor.TimedBackend.reset();
         double[] ms = new double[30];
         for (int i = 0; i < ms.length; i++) {
             long t0 = System.nanoTime();
             step(dev, sgdDev, xd, yd);
             ms[i] = (System.nanoTime() - t0) / 1e6;
+        }
+        if (dev.graft.tensor.TimedBackend.enabled()) { // -Dgraft.profile.primitives=true: where a step's time goes
+            System.out.print(dev.graft.tensor.TimedBackend.report(12, ms.length).indent(4));
         }
         Arrays.sort(ms);
         System.out.printf(Locale.ROOT, "| Graft %s training step on %s (forward, backward, SGD; median of 30) | %.3f ms |%n",

@@ -42,7 +42,8 @@ public final class DeviceDispatch implements Backend {
 
     /** {@code b}'s host backend when it is a dispatcher, else {@code b}. */
     public static Backend hostOf(Backend b) {
-        return b instanceof DeviceDispatch dd ? dd.host : b;
+        Backend u = b instanceof TimedBackend t ? t.inner() : b;
+        return u instanceof DeviceDispatch dd ? dd.host : u;
     }
 
     /** The backend that computes on the CPU. */

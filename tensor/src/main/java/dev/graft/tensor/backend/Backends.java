@@ -21,6 +21,8 @@ public final class Backends {
     private static volatile Backend selected;
     private static final ThreadLocal<Backend> OVERRIDE = new ThreadLocal<>();
     private static volatile boolean deviceDispatch;
+    private static final boolean PROFILE = dev.graft.tensor.TimedBackend.enabled();
+    private static final java.util.Map<Backend, Backend> TIMED = new java.util.concurrent.ConcurrentHashMap<>();
     private static final java.util.Map<Backend, Backend> DISPATCHERS = new java.util.concurrent.ConcurrentHashMap<>();
 
     private Backends() {
@@ -45,8 +47,9 @@ public final class Backends {
                 b = select();
             }
         }
-        return deviceDispatch && !(b instanceof dev.graft.tensor.DeviceDispatch)
+        Backend r = deviceDispatch && !(b instanceof dev.graft.tensor.DeviceDispatch)
                 ? DISPATCHERS.computeIfAbsent(b, dev.graft.tensor.DeviceDispatch::new) : b;
+        return PROFILE && !(r instanceof dev.graft.tensor.TimedBackend) ? TIMED.computeIfAbsent(r, dev.graft.tensor.TimedBackend::new) : r;
     }
 
     /** Called when the first tensor is placed on an accelerator: from then on {@link #current()} dispatches by device. */
