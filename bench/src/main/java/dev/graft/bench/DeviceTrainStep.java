@@ -8,6 +8,7 @@ import dev.graft.tensor.DeviceDispatch;
 import dev.graft.tensor.Devices;
 import dev.graft.tensor.Generator;
 import dev.graft.tensor.Tensor;
+import dev.graft.tensor.TimedBackend;
 import dev.graft.transfer.models.ReferenceModels;
 
 import java.util.Arrays;
@@ -83,15 +84,15 @@ public final class DeviceTrainStep {
         for (int i = 0; i < 10; i++) {
             step(dev, sgdDev, xd, yd);
         }
-        dev.graft.tensor.TimedBackend.reset();
+        TimedBackend.reset();
         double[] ms = new double[30];
         for (int i = 0; i < ms.length; i++) {
             long t0 = System.nanoTime();
             step(dev, sgdDev, xd, yd);
             ms[i] = (System.nanoTime() - t0) / 1e6;
         }
-        if (dev.graft.tensor.TimedBackend.enabled()) { // -Dgraft.profile.primitives=true: where a step's time goes
-            System.out.print(dev.graft.tensor.TimedBackend.report(12, ms.length).indent(4));
+        if (TimedBackend.enabled()) { // -Dgraft.profile.primitives=true: where a step's time goes
+            System.out.print(TimedBackend.report(12, ms.length).indent(4));
         }
         Arrays.sort(ms);
         System.out.printf(Locale.ROOT, "| Graft %s training step on %s (forward, backward, SGD; median of 30) | %.3f ms |%n",
