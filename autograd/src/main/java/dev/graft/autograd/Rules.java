@@ -354,7 +354,7 @@ final class Rules {
         Tensor gg = g4.reshape(nb, groups, o / groups, l);
         if (Conv2dKernels.applies(x4, w, groups) && g.dtype() == x.dtype() && g.device().isCpu()) {
             int[] geo = {ws[2], ws[3], stride[0], stride[1], padding[0], padding[1], dilation[0], dilation[1]};
-            Tensor[] gxwb = Conv2dKernels.backward(x4, w, g4, geo, x.requiresGrad(), w.requiresGrad(),
+            Tensor[] gxwb = Conv2dKernels.backward(x4, w, g4, geo, groups, x.requiresGrad(), w.requiresGrad(),
                     hasBias && n.input(2).requiresGrad());
             Tensor gx = gxwb[0] != null && unbatched ? gxwb[0].squeeze(0) : gxwb[0];
             return hasBias ? grads(gx, gxwb[1], gxwb[2]) : grads(gx, gxwb[1]);

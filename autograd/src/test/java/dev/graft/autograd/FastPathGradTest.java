@@ -78,13 +78,15 @@ class FastPathGradTest {
     @Test
     void convolutionGradientsMatchFloat64() {
         Generator gen = new Generator(9);
-        // n, c, h, w, o, kh, kw, stride, padding, dilation; batches of 1 and of more than the 8 weight chunks
-        int[][] cases = {{11, 3, 9, 13, 5, 3, 3, 1, 1, 1}, {1, 2, 7, 6, 4, 3, 2, 2, 0, 1}, {9, 4, 8, 21, 3, 3, 3, 1, 2, 2},
-            {3, 1, 28, 28, 8, 3, 3, 1, 1, 1}};
+        // n, c, h, w, o, kh, kw, stride, padding, dilation, groups; batches of 1 and of more than the 8 weight chunks;
+        // depthwise (groups = c, multipliers 1 and 2, widths with vector tails) and 1x1 (no im2col at stride 1)
+        int[][] cases = {{11, 3, 9, 13, 5, 3, 3, 1, 1, 1, 1}, {1, 2, 7, 6, 4, 3, 2, 2, 0, 1, 1}, {9, 4, 8, 21, 3, 3, 3, 1, 2, 2, 1},
+            {3, 1, 28, 28, 8, 3, 3, 1, 1, 1, 1}, {5, 3, 9, 37, 3, 3, 3, 1, 1, 1, 3}, {1, 4, 11, 19, 8, 3, 3, 2, 1, 1, 4},
+            {2, 2, 10, 23, 4, 5, 3, 1, 2, 2, 2}, {5, 6, 7, 33, 5, 1, 1, 1, 0, 1, 1}, {1, 3, 5, 9, 4, 1, 1, 2, 0, 1, 1}};
         for (int[] c : cases) {
             for (int which = 0; which < 3; which++) { // both, input only, weight only
                 Tensor x = Tensor.randn(gen, c[0], c[1], c[2], c[3]);
-                Tensor w = Tensor.randn(gen, c[4], c[1], c[5], c[6]);
+                Tensor w = Tensor.randn(gen, c[4], c[1] / c[10], c[5], c[6]);
                 Tensor b = Tensor.randn(gen, c[4]);
                 Tensor x32 = x.detach().requiresGrad(which != 2);
                 Tensor w32 = w.detach().requiresGrad(which != 1);
@@ -95,15 +97,15 @@ class FastPathGradTest {
                 int[] st = {c[7], c[7]};
                 int[] pd = {c[8], c[8]};
                 int[] dl = {c[9], c[9]};
-                Tensor y32 = x32.conv2d(w32, b32, st, pd, dl, 1);
+                Tensor y32 = x32.conv2d(w32, b32, st, pd, dl, c[10]);
                 Tensor g = Tensor.randn(gen, y32.shape());
                 y32.backward(g);
-                x64.conv2d(w64, b64, st, pd, dl, 1).backward(g.to(DType.FLOAT64));
+                x64.conv2d(w64, b64, st, pd, dl, c[10]).backward(g.to(DType.FLOAT64));
                 int l = y32.size(2) * y32.size(3);
                 String what = Arrays.toString(c) + " grads " + which;
                 // |terms| <= |g| |x| or |g| |w| with values of a few units; 1e-5 + K 2^-24 * 40 covers K sums of such terms
                 if (which != 2) {
-                    close(x64.grad(), x32.grad(), c[4] * c[5] * c[6], what + " input");
+                    close(x64.grad(), x32.grad(), c[4] / c[10] * c[5] * c[6], what + " input");
                 } else {
                     assertTrue(x32.grad() == null, what);
                 }

@@ -141,6 +141,16 @@ class GradCheckOpsTest {
         add("conv2d unbatched", x -> x[0].conv2d(x[1], x[2], 2, 0), In.of(2, 5, 5), In.of(2, 2, 3, 3), In.of(2));
         add("conv2d batch over several weight chunks", x -> x[0].conv2d(x[1], x[2], new int[] {2, 1}, new int[] {1, 2},
                 new int[] {2, 1}, 1), In.of(10, 2, 5, 4).transposed(), In.of(3, 2, 2, 3), In.of(3));
+        add("conv2d depthwise", x -> x[0].conv2d(x[1], x[2], new int[] {1, 1}, new int[] {1, 2}, new int[] {1, 1}, 3),
+                In.of(2, 3, 5, 7), In.of(3, 1, 3, 3), In.of(3));
+        add("conv2d depthwise stride dilation multiplier", x -> x[0].conv2d(x[1], null, new int[] {2, 2}, new int[] {2, 1},
+                new int[] {2, 1}, 2), In.of(1, 2, 7, 6).transposed(), In.of(4, 1, 2, 3));
+        add("conv2d depthwise unbatched", x -> x[0].conv2d(x[1], x[2], new int[] {2, 2}, new int[] {1, 1}, new int[] {1, 1}, 2),
+                In.of(2, 5, 5), In.of(2, 1, 3, 3).transposed(),
+                In.of(2));
+        add("conv2d 1x1", x -> x[0].conv2d(x[1], x[2], 1, 0), In.of(3, 3, 2, 5), In.of(4, 3, 1, 1), In.of(4));
+        add("conv2d 1x1 unbatched strided input", x -> x[0].conv2d(x[1], null, 1, 0), In.of(3, 4, 5).transposed(),
+                In.of(2, 3, 1, 1));
         add("conv1d", x -> x[0].conv1d(x[1], x[2], 2, 1, 2, 1), In.of(2, 3, 8), In.of(2, 3, 3), In.of(2));
         add("maxPool2d", x -> x[0].maxPool2d(new int[] {2, 3}, new int[] {2, 2}, new int[] {1, 1}, new int[] {1, 1}), In.of(1, 2, 5, 6));
         add("avgPool2d include pad", x -> x[0].avgPool2d(new int[] {3, 3}, new int[] {2, 2}, new int[] {1, 1}, true), In.of(1, 2, 5, 5));

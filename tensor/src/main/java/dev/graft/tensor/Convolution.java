@@ -87,7 +87,7 @@ final class Convolution {
         int[] g = {kh, kw, stride[0], stride[1], padding[0], padding[1], dilation[0], dilation[1]};
         Tensor[] inputs = bias == null ? new Tensor[] {x0, w0} : new Tensor[] {x0, w0, bias};
         if (Conv2dKernels.applies(x, w, groups)) {
-            Tensor out = Conv2dKernels.forward(x, w, bias == null ? null : bias.detach().to(dt), g, oh, ow);
+            Tensor out = Conv2dKernels.forward(x, w, bias == null ? null : bias.detach().to(dt), g, oh, ow, groups);
             if (unbatched) {
                 out = out.reshape(o, oh, ow);
             }

@@ -39,6 +39,18 @@ class ConvolutionTest {
         {1, 16, 5, 5, 32, 3, 3, 1, 1, 1, 1, 1, 1, 16, 1}, // depthwise with channel multiplier 2
         {2, 1, 1, 17, 3, 1, 3, 1, 2, 0, 1, 1, 1, 1, 1},  // height 1
         {11, 3, 6, 19, 4, 3, 2, 2, 1, 1, 1, 1, 2, 1, 1}, // a batch over more than one chunk of the per-sample path
+        // the direct depthwise kernel: rows with vector tails, stride 2, dilation, padding wider than
+        // some taps reach (taps that touch no column of a row), channel multiplier 2, batches of 1 and 5
+        {5, 3, 11, 37, 3, 3, 3, 1, 1, 1, 1, 1, 1, 3, 1},
+        {1, 4, 13, 29, 8, 3, 3, 2, 2, 1, 1, 1, 1, 4, 1},
+        {2, 3, 10, 23, 3, 5, 3, 1, 1, 2, 3, 2, 2, 3, 0},
+        {1, 2, 4, 5, 2, 3, 3, 1, 1, 3, 3, 1, 1, 2, 1},
+        {1, 2, 6, 40, 4, 3, 7, 1, 2, 0, 5, 1, 1, 2, 1},
+        {5, 1, 3, 17, 2, 1, 1, 1, 1, 0, 0, 1, 1, 1, 1},  // one channel: groups 1, takes the 1x1 path
+        // 1x1 without im2col (stride 1, no padding; dilation changes nothing), and stride 2 on im2col
+        {5, 7, 9, 21, 5, 1, 1, 1, 1, 0, 0, 1, 1, 1, 1},
+        {1, 5, 3, 19, 9, 1, 1, 1, 1, 0, 0, 2, 2, 1, 0},
+        {2, 4, 7, 9, 4, 1, 1, 2, 2, 0, 0, 1, 1, 1, 1},
     };
 
     /** [out, tolerance] of conv2d by the definition. */

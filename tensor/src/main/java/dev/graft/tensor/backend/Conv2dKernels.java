@@ -14,6 +14,14 @@ import dev.graft.tensor.spi.ReduceOp;
  * then read back from memory. Samples are spread over {@link Parallel}'s pool. Every step is a
  * primitive of the selected backend, so the scalar backend still defines the results.
  *
+ * <p>A 1 x 1 kernel with stride 1 and no padding needs no columns at all: a sample's [C, H * W]
+ * input already is its column matrix, so forward is W [O, C] x[n], backward-data W^T g[n] written
+ * straight into the input gradient, backward-weight g[n] x[n]^T (no im2col, no col2im, no scratch).
+ *
+ * <p>Depthwise convolutions (groups = C, each group with its own C_out / C_in output channels) go
+ * to {@link dev.graft.tensor.backend.simd.DepthwiseConv2d}'s direct kernels instead: as a batched
+ * GEMM each group is a [M, kh * kw] x [kh * kw, OH * OW] product, far too thin for a GEMM to pay.
+ *
  * <p>The weight gradient is summed over samples in a fixed number of chunks (each chunk's samples in
  * order, then the chunks in order), independent of the thread count, so it is the same for any
  * number of threads.
@@ -25,17 +33,34 @@ public final class Conv2dKernels {
     private Conv2dKernels() {
     }
 
-    /** The per-sample path applies: CPU tensors of one floating dtype, no groups. */
+    /** The per-sample path applies: CPU tensors of one floating dtype, no groups or depthwise groups. */
     public static boolean applies(Tensor x, Tensor w, int groups) {
-        return groups == 1 && x.device().isCpu() && w.device().isCpu() && x.dtype() == w.dtype()
+        return (groups == 1 || depthwise(x, w, groups)) && x.device().isCpu() && w.device().isCpu() && x.dtype() == w.dtype()
                 && (x.dtype() == DType.FLOAT32 || x.dtype() == DType.FLOAT64);
+    }
+
+    /** One group per input channel (the direct kernels use the Vector API, so it must be present). */
+    private static boolean depthwise(Tensor x, Tensor w, int groups) {
+        return groups > 1 && groups == x.shape()[1] && w.shape()[1] == 1 && VectorInfo.available();
+    }
+
+    /** A 1 x 1 window with stride 1 and no padding (dilation does not matter for one tap): the input is its own im2col. */
+    private static boolean pointwise(int[] g) {
+        return g[0] == 1 && g[1] == 1 && g[2] == 1 && g[3] == 1 && g[4] == 0 && g[5] == 0;
     }
 
     /**
      * x [N, C, H, W], w [O, C, kh, kw], bias [O] or null, geometry {@code g} as in
      * {@link Backend#unfold2d}; returns [N, O, OH, OW]. Nothing is recorded.
      */
-    public static Tensor forward(Tensor x, Tensor w, Tensor bias, int[] g, int oh, int ow) {
+    public static Tensor forward(Tensor x, Tensor w, Tensor bias, int[] g, int oh, int ow, int groups) {
+        if (groups != 1) {
+            return dev.graft.tensor.backend.simd.DepthwiseConv2d.forward(x.contiguous(), w.contiguous(),
+                    bias == null ? null : bias.contiguous(), g, oh, ow);
+        }
+        if (pointwise(g)) {
+            return forwardPointwise(x.contiguous(), w, bias);
+        }
         Backend be = Backends.current();
         DType dt = x.dtype();
         int n = x.shape()[0];
@@ -61,12 +86,40 @@ public final class Conv2dKernels {
         return out;
     }
 
+    private static Tensor forwardPointwise(Tensor x, Tensor w, Tensor bias) {
+        Backend be = Backends.current();
+        int[] xs = x.shape();
+        int c = xs[1];
+        int o = w.shape()[0];
+        int l = xs[2] * xs[3];
+        Tensor out = Tensor.empty(x.dtype(), xs[0], o, xs[2], xs[3]);
+        Tensor w3 = w.reshape(1, o, c);
+        Tensor b3 = bias == null ? null : bias.reshape(1, o, 1).expand(1, o, l);
+        Parallel.forRange(xs[0], 1, (from, to) -> {
+            for (int s = from; s < to; s++) {
+                Tensor os = out.narrow(0, s, 1).reshape(1, o, l);
+                be.matmul(w3, x.narrow(0, s, 1).reshape(1, c, l), os);
+                if (b3 != null) {
+                    be.binary(BinaryOp.ADD, os, b3, os);
+                }
+            }
+        });
+        return out;
+    }
+
     /**
      * Gradients of {@link #forward} with respect to x, w and the bias (null where not wanted), from
      * gOut [N, O, OH, OW]. The bias gradient (gOut summed over (0, 2, 3)) is summed per sample while
      * the sample's gradient is read for the GEMMs, in the same chunks as the weight gradient.
      */
-    public static Tensor[] backward(Tensor x, Tensor w, Tensor gOut, int[] g, boolean wantX, boolean wantW, boolean wantB) {
+    public static Tensor[] backward(Tensor x, Tensor w, Tensor gOut, int[] g, int groups, boolean wantX, boolean wantW,
+                                    boolean wantB) {
+        if (groups != 1) {
+            return dev.graft.tensor.backend.simd.DepthwiseConv2d.backward(x.contiguous(), w.contiguous(), gOut.contiguous(), g,
+                    wantX, wantW, wantB);
+        }
+        boolean direct = pointwise(g);
+        Tensor xc = direct ? x.contiguous() : x;
         Backend be = Backends.current();
         DType dt = x.dtype();
         int[] xs = x.shape();
@@ -78,14 +131,14 @@ public final class Conv2dKernels {
         int ck = c * g[0] * g[1];
         int l = oh * ow;
         Tensor go = gOut.contiguous();
-        Tensor gx = wantX ? Tensor.zeros(dt, xs) : null;
+        Tensor gx = wantX ? (direct ? Tensor.empty(dt, xs) : Tensor.zeros(dt, xs)) : null;
         int chunks = Math.min(n, WEIGHT_CHUNKS);
         Tensor partial = wantW ? Tensor.empty(dt, chunks, o, ck) : null;
         Tensor partialB = wantB ? Tensor.empty(dt, chunks, o) : null;
         Tensor wt = w.reshape(1, o, ck).transpose(1, 2);
         Parallel.forRange(chunks, 1, (from, to) -> {
-            Tensor cols = Tensor.empty(dt, 1, c, g[0] * g[1], oh, ow);
-            Tensor colsM = cols.reshape(1, ck, l);
+            Tensor cols = direct ? null : Tensor.empty(dt, 1, c, g[0] * g[1], oh, ow);
+            Tensor colsM = direct ? null : cols.reshape(1, ck, l);
             Tensor tmp = wantW ? Tensor.empty(dt, 1, o, ck) : null;
             Tensor tmpB = wantB ? Tensor.empty(dt, o, 1) : null;
             for (int chunk = from; chunk < to; chunk++) {
@@ -105,15 +158,23 @@ public final class Conv2dKernels {
                         }
                     }
                     if (wantW) {
-                        be.unfold2d(x.narrow(0, s, 1), g, 0.0, cols);
-                        if (s == s0) {
-                            be.matmul(gs, colsM.transpose(1, 2), acc);
+                        Tensor xm;
+                        if (direct) {
+                            xm = xc.narrow(0, s, 1).reshape(1, c, l);
                         } else {
-                            be.matmul(gs, colsM.transpose(1, 2), tmp);
+                            be.unfold2d(x.narrow(0, s, 1), g, 0.0, cols);
+                            xm = colsM;
+                        }
+                        if (s == s0) {
+                            be.matmul(gs, xm.transpose(1, 2), acc);
+                        } else {
+                            be.matmul(gs, xm.transpose(1, 2), tmp);
                             be.binary(BinaryOp.ADD, acc, tmp, acc);
                         }
                     }
-                    if (wantX) {
+                    if (wantX && direct) {
+                        be.matmul(wt, gs, gx.narrow(0, s, 1).reshape(1, c, l));
+                    } else if (wantX) {
                         be.matmul(wt, gs, colsM);
                         be.fold2d(cols, g, gx.narrow(0, s, 1));
                     }
