@@ -1,10 +1,8 @@
 package dev.graft.optim;
 
-import dev.graft.tensor.DType;
 import dev.graft.tensor.Tensor;
 import dev.graft.tensor.backend.Parallel;
 
-import java.util.Arrays;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -95,9 +93,7 @@ public final class SGD extends Optimizer {
      * product, then the sum). Returns false, doing nothing, for any other layout.
      */
     private static boolean plainStep(Tensor param, Tensor grad, double lr) {
-        if (param.dtype() != DType.FLOAT32 || grad.dtype() != DType.FLOAT32 || !param.device().isCpu() || !grad.device().isCpu()
-                || !param.isContiguous() || !grad.isContiguous() || !Arrays.equals(param.shape(), grad.shape())
-                || param.numel() == 0) {
+        if (!FusedUpdate.flatFloat32(param, grad)) {
             return false;
         }
         float[] p = (float[]) param.storage().array();
@@ -106,16 +102,13 @@ public final class SGD extends Optimizer {
         int go = grad.offset();
         float a = (float) -lr;
         int n = param.numel();
-        int chunk = 1 << 16;
+        int chunk = FusedUpdate.CHUNK;
         Parallel.forRange((n + chunk - 1) / chunk, 1, (from, to) -> {
             for (int i = from * chunk, end = Math.min(n, to * chunk); i < end; i++) {
                 p[po + i] += a * g[go + i];
             }
         });
-        // an in-place write must advance the storage's version (autograd refuses to reuse graphs that
-        // saved the old values): set() does, here rewriting the first element with its own value
-        int[] first = new int[param.dim()];
-        param.set(p[po], first);
+        FusedUpdate.touched(param);
         return true;
     }
 
