@@ -81,7 +81,9 @@ public final class DeviceTrainStep {
         boolean ok = Math.abs(lc - ld) <= 1e-4 * Math.max(1, Math.abs(lc)) && worst <= 1e-4;
         System.out.printf(Locale.ROOT, "train-step: %s %s one step on %s vs cpu: loss %.6f vs %.6f, weights max |diff| %.2e%n",
                 ok ? "PASS" : "FAIL", name, d, ld, lc, worst);
-        for (int i = 0; i < 10; i++) {
+        // warm-up until the JIT has compiled the dispatch path: at least 10 steps, up to 400 or 4 s
+        long until = System.nanoTime() + 4_000_000_000L;
+        for (int i = 0; i < 400 && (i < 10 || System.nanoTime() < until); i++) {
             step(dev, sgdDev, xd, yd);
         }
         TimedBackend.reset();

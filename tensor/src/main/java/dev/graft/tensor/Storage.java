@@ -218,13 +218,11 @@ public final class Storage {
         return memory != null && memory.isReleased();
     }
 
-    /** Makes the device copy equal the host mirror, or zeros when neither copy was ever written (a lazy storage). */
+    /** Makes the device copy equal the host mirror, or zeros when neither copy was ever written (a lazy storage, zeroed on the device). */
     private void uploadHostOrZeros() {
         if (!hostCurrent) {
-            array = allocate(dtype, length).array;
-            hostCurrent = true;
-        }
-        if (length > 0) {
+            memory.zero();
+        } else if (length > 0) {
             memory.upload(array, 0, 0, length);
         }
     }

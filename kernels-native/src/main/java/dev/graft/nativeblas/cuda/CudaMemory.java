@@ -183,6 +183,18 @@ public final class CudaMemory implements DeviceMemory {
         }
     }
 
+    /** Zeroes the whole memory on the device ({@code cudaMemsetAsync} on the device's stream). */
+    @Override
+    public void zero() {
+        int previous = ctx.enter();
+        try {
+            ctx.zeroLocked(addressLocked(0, "zero"), length * dtype.byteSize());
+        } finally {
+            ctx.exit(previous);
+            Reference.reachabilityFence(this);
+        }
+    }
+
     @Override
     public void release() {
         allocation.free();

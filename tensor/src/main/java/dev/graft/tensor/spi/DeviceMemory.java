@@ -31,6 +31,16 @@ public interface DeviceMemory {
     /** Copies {@code count} elements from elements {@code at…} of this memory into {@code host[to…]}. */
     void download(long at, Object host, int to, int count);
 
+    /**
+     * Sets every element to zero (a storage never written, whose first device use reads it). The
+     * default uploads a zero array; runtimes override it with a device-side fill.
+     */
+    default void zero() {
+        if (length() > 0) {
+            upload(dev.graft.tensor.Storage.allocate(dtype(), length()).array(), 0, 0, (int) length());
+        }
+    }
+
     /** Frees the memory now; a second call does nothing. */
     void release();
 
