@@ -3,6 +3,7 @@ package dev.graft.optim;
 import dev.graft.tensor.DType;
 import dev.graft.tensor.Tensor;
 import dev.graft.tensor.backend.Parallel;
+import dev.graft.tensor.backend.VectorInfo;
 
 import java.util.List;
 import java.util.Map;
@@ -90,47 +91,21 @@ final class AdamUpdate {
         Tensor m = Tensor.empty(DType.FLOAT32, shape);
         Tensor v = Tensor.empty(DType.FLOAT32, shape);
         Tensor vmax = group.amsgrad() ? Tensor.empty(DType.FLOAT32, shape) : null;
-        Moments in = new Moments(array(oldM), offset(oldM), array(oldV), offset(oldV), array(oldMax), offset(oldMax));
-        float[] p = (float[]) param.storage().array();
-        float[] g = (float[]) grad.storage().array();
-        float[] mo = array(m);
-        float[] vo = array(v);
-        float[] xo = array(vmax);
-        int po = param.offset();
-        int go = grad.offset();
-        // the composed path's scalars, as its float32 ops round them
-        float decay = (float) (1 - lr * weightDecay);
-        float l2 = (float) weightDecay;
-        boolean useL2 = !decoupled && weightDecay != 0;
-        float b1 = (float) beta1;
-        float c1 = (float) (1 - beta1);
-        float b2 = (float) beta2;
-        float c2 = (float) (1 - beta2);
-        float negStep = (float) -(lr / (1 - Math.pow(beta1, step)));
-        float bc2Sqrt = (float) Math.sqrt(1 - Math.pow(beta2, step));
-        float eps = (float) group.eps();
-        float sign = group.maximize() ? -1f : 1f;
+        // before the first step a buffer is zeros: the new (zero-filled) buffer is read as the old one
+        AdamPass pass = new AdamPass((float[]) param.storage().array(), param.offset(), (float[]) grad.storage().array(),
+                grad.offset(), array(oldM == null ? m : oldM), offset(oldM), array(oldV == null ? v : oldV), offset(oldV),
+                array(oldMax == null ? vmax : oldMax), offset(oldMax), array(m), array(v), array(vmax),
+                // the composed path's scalars, as its float32 ops round them
+                decoupled ? (float) (1 - lr * weightDecay) : 1f, decoupled ? 0f : (float) weightDecay,
+                (float) beta1, (float) (1 - beta1), (float) beta2, (float) (1 - beta2),
+                (float) -(lr / (1 - Math.pow(beta1, step))), (float) Math.sqrt(1 - Math.pow(beta2, step)), (float) group.eps(),
+                group.maximize() ? -1f : 1f);
+        boolean vector = VectorInfo.available();
         int chunks = (n + FusedUpdate.CHUNK - 1) / FusedUpdate.CHUNK;
         Parallel.forRange(chunks, 1, (from, to) -> {
-            for (int i = from * FusedUpdate.CHUNK, end = Math.min(n, to * FusedUpdate.CHUNK); i < end; i++) {
-                float pi = p[po + i];
-                float gi = sign * g[go + i];
-                if (decoupled) {
-                    pi *= decay;
-                } else if (useL2) {
-                    gi += pi * l2;
-                }
-                float mi = in.m == null ? c1 * gi : in.m[in.mo + i] * b1 + gi * c1;
-                float vi = in.v == null ? gi * c2 * gi : in.v[in.vo + i] * b2 + gi * c2 * gi;
-                float second = vi;
-                if (xo != null) {
-                    second = in.max == null ? Math.max(0f, vi) : Math.max(in.max[in.xo + i], vi);
-                    xo[i] = second;
-                }
-                mo[i] = mi;
-                vo[i] = vi;
-                p[po + i] = pi + mi * negStep / ((float) Math.sqrt(second) / bc2Sqrt + eps);
-            }
+            int i = from * FusedUpdate.CHUNK;
+            int end = Math.min(n, to * FusedUpdate.CHUNK);
+            pass.scalar(vector ? AdamVector.run(pass, i, end) : i, end);
         });
         state.step(step);
         state.put("exp_avg", m);
@@ -142,8 +117,31 @@ final class AdamUpdate {
         return true;
     }
 
-    /** The previous step's buffers (null before the first step: zeros). */
-    private record Moments(float[] m, int mo, float[] v, int vo, float[] max, int xo) {
+    /**
+     * One fused step's operands: parameter p and gradient g (with offsets), the previous moments
+     * (mIn, vIn, maxIn; maxIn null without amsgrad) and the new ones (m, v, max, offset 0), and the
+     * step's float32 scalars. {@code l2} is 0 for decoupled decay and {@code decay} 1 for L2.
+     */
+    record AdamPass(float[] p, int po, float[] g, int go, float[] mIn, int mo, float[] vIn, int vo, float[] maxIn, int xo,
+                    float[] m, float[] v, float[] max, float decay, float l2, float b1, float c1, float b2, float c2,
+                    float negStep, float bc2Sqrt, float eps, float sign) {
+        /** Elements [from, to), one at a time (the vector loop's tail, or all of them without the Vector API). */
+        void scalar(int from, int to) {
+            for (int i = from; i < to; i++) {
+                float pi = p[po + i] * decay;
+                float gi = sign * g[go + i] + pi * l2;
+                float mi = mIn[mo + i] * b1 + gi * c1;
+                float vi = vIn[vo + i] * b2 + gi * c2 * gi;
+                float second = vi;
+                if (max != null) {
+                    second = Math.max(maxIn[xo + i], vi);
+                    max[i] = second;
+                }
+                m[i] = mi;
+                v[i] = vi;
+                p[po + i] = pi + mi * negStep / ((float) Math.sqrt(second) / bc2Sqrt + eps);
+            }
+        }
     }
 
     private static float[] array(Tensor t) {
