@@ -60,7 +60,7 @@ final class Rules {
             int start = n.attr(1);
             int step = n.attr(2);
             Tensor x = n.input(0);
-            Tensor gx = Tensor.zeros(g.dtype(), x.shape());
+            Tensor gx = Tensor.zeros(g.device(), g.dtype(), x.shape());
             int len = g.shape()[d];
             if (len > 0) {
                 gx.slice(d, start, start + (len - 1) * step + 1, step).copyFrom(g);
@@ -201,7 +201,7 @@ final class Rules {
             int d = n.attr(0);
             Tensor idx = n.attr(1);
             Tensor x = n.input(0);
-            return grads(Tensor.zeros(g.dtype(), x.shape()).scatterAdd(d, idx, g));
+            return grads(Tensor.zeros(g.device(), g.dtype(), x.shape()).scatterAdd(d, idx, g));
         });
         def("cumsum", (n, g) -> {
             int d = n.attr(0);
@@ -248,14 +248,14 @@ final class Rules {
         def("gather", (n, g) -> {
             int d = n.attr(0);
             Tensor x = n.input(0);
-            return grads(Tensor.zeros(g.dtype(), x.shape()).scatterAdd(d, n.input(1), g), null);
+            return grads(Tensor.zeros(g.device(), g.dtype(), x.shape()).scatterAdd(d, n.input(1), g), null);
         });
         def("scatterAdd", (n, g) -> {
             int d = n.attr(0);
             Tensor idx = n.input(1);
             Tensor src = n.input(2);
             Tensor part = g.gather(d, idx);
-            Tensor gsrc = Tensor.zeros(g.dtype(), src.shape());
+            Tensor gsrc = Tensor.zeros(g.device(), g.dtype(), src.shape());
             Tensor region = gsrc;
             for (int i = 0; i < idx.dim(); i++) {
                 region = region.narrow(i, 0, idx.shape()[i]);
@@ -274,7 +274,7 @@ final class Rules {
             Arrays.fill(view, 1);
             view[d] = idx.numel();
             Tensor full = idx.reshape(view).expand(g.shape()).contiguous();
-            return grads(Tensor.zeros(g.dtype(), x.shape()).scatterAdd(d, full, g), null);
+            return grads(Tensor.zeros(g.device(), g.dtype(), x.shape()).scatterAdd(d, full, g), null);
         });
 
         // ---- convolution and pooling
@@ -298,7 +298,7 @@ final class Rules {
                 return grads(unbatched ? gx.squeeze(0) : gx);
             }
             int kk = geo[0] * geo[1];
-            Tensor cols = Tensor.zeros(g.dtype(), gs[0], gs[1], kk, gs[2], gs[3])
+            Tensor cols = Tensor.zeros(g.device(), g.dtype(), gs[0], gs[1], kk, gs[2], gs[3])
                     .scatterAdd(2, a4.to(DType.INT64).unsqueeze(2), g4.unsqueeze(2)); // the 2 x 2 kernel's positions are uint8
             return grads(foldBack(cols, x, geo, unbatched));
         });
@@ -430,7 +430,7 @@ final class Rules {
         }
         Tensor gk = keepdim ? g : g.unsqueeze(axis);
         Tensor ik = keepdim ? idx : idx.unsqueeze(axis);
-        return grads(Tensor.zeros(g.dtype(), x.shape()).scatterAdd(axis, ik, gk));
+        return grads(Tensor.zeros(g.device(), g.dtype(), x.shape()).scatterAdd(axis, ik, gk));
     }
 
     /** Elementwise maximum/minimum of two tensors: the larger (smaller) side gets the gradient, ties split it in half. */
