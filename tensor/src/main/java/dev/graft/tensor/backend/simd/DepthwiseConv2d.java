@@ -4,6 +4,7 @@ import dev.graft.tensor.DType;
 import dev.graft.tensor.Tensor;
 import dev.graft.tensor.backend.Parallel;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -27,31 +28,31 @@ public final class DepthwiseConv2d {
     private DepthwiseConv2d() {
     }
 
-    /** The geometry of one call: g = (kh, kw, sh, sw, ph, pw, dh, dw) and the plane sizes. */
-    private record Geo(int kh, int kw, int sh, int sw, int ph, int pw, int dh, int dw, int h, int w, int oh, int ow) {
+    /**
+     * The geometry of one call: g = (kh, kw, sh, sw, ph, pw, dh, dw), the plane sizes, and per tap
+     * column kx the output columns it reaches inside the input: from {@code lo[kx]}, {@code len[kx]}
+     * of them, the first reading input column {@code in[kx]} (computed once: two integer divisions
+     * per row and tap cost as much as the row's FMAs).
+     */
+    private record Geo(int kh, int kw, int sh, int sw, int ph, int pw, int dh, int dw, int h, int w, int oh, int ow, int[] lo,
+                       int[] len, int[] in) {
         static Geo of(int[] g, int h, int w, int oh, int ow) {
-            return new Geo(g[0], g[1], g[2], g[3], g[4], g[5], g[6], g[7], h, w, oh, ow);
+            int[] lo = new int[g[1]];
+            int[] len = new int[g[1]];
+            int[] in = new int[g[1]];
+            for (int kx = 0; kx < g[1]; kx++) {
+                int off = kx * g[7] - g[5]; // output column ox reads input column ox * sw + off
+                lo[kx] = Math.min(ow, Math.max(0, -Math.floorDiv(off, g[3])));
+                len[kx] = Math.max(0, Math.min(ow, Math.floorDiv(w - 1 - off, g[3]) + 1) - lo[kx]);
+                in[kx] = lo[kx] * g[3] + off;
+            }
+            return new Geo(g[0], g[1], g[2], g[3], g[4], g[5], g[6], g[7], h, w, oh, ow, lo, len, in);
         }
 
         /** Input row of output row oy and tap row ky, or -1 when it falls in the padding. */
         int inRow(int oy, int ky) {
             int iy = oy * sh - ph + ky * dh;
             return iy >= 0 && iy < h ? iy : -1;
-        }
-
-        /** Input column offset of tap column kx: output column ox reads column ox * sw + off. */
-        int off(int kx) {
-            return kx * dw - pw;
-        }
-
-        /** First output column whose tap (offset off) lies inside the input. */
-        int lo(int off) {
-            return Math.min(ow, Math.max(0, -Math.floorDiv(off, sw)));
-        }
-
-        /** One past the last output column whose tap lies inside the input. */
-        int hi(int off) {
-            return Math.max(0, Math.min(ow, Math.floorDiv(w - 1 - off, sw) + 1));
         }
 
         /**
@@ -62,11 +63,8 @@ public final class DepthwiseConv2d {
             for (int ky = 0; ky < kh; ky++) {
                 int iy = inRow(oy, ky);
                 for (int kx = 0; kx < kw && iy >= 0; kx++) {
-                    int off = off(kx);
-                    int lo = lo(off);
-                    int len = hi(off) - lo;
-                    if (len > 0) {
-                        span.run(ky * kw + kx, xb + iy * w + lo * sw + off, ob + oy * ow + lo, len);
+                    if (len[kx] > 0) {
+                        span.run(ky * kw + kx, xb + iy * w + in[kx], ob + oy * ow + lo[kx], len[kx]);
                     }
                 }
             }
@@ -75,14 +73,12 @@ public final class DepthwiseConv2d {
         /** For one tap, its span in every output row of every sample, samples then rows in order. */
         void tapRows(int tap, int n, int xb, int xStride, int ob, int oStride, Span span) {
             int ky = tap / kw;
-            int off = off(tap % kw);
-            int lo = lo(off);
-            int len = hi(off) - lo;
-            for (int s = 0; s < n && len > 0; s++) {
+            int kx = tap % kw;
+            for (int s = 0; s < n && len[kx] > 0; s++) {
                 for (int oy = 0; oy < oh; oy++) {
                     int iy = inRow(oy, ky);
                     if (iy >= 0) {
-                        span.run(tap, xb + s * xStride + iy * w + lo * sw + off, ob + s * oStride + oy * ow + lo, len);
+                        span.run(tap, xb + s * xStride + iy * w + in[kx], ob + s * oStride + oy * ow + lo[kx], len[kx]);
                     }
                 }
             }
@@ -132,6 +128,10 @@ public final class DepthwiseConv2d {
     }
 
     private static void forwardPlane(Geo g, float[] x, int xb, float[] w, int wb, float bias, float[] out, int ob) {
+        if (g.sh == 1 && g.sw == 1) {
+            correlate(x, xb, g.h, g.w, g.ph, g.pw, g, w, wb, false, bias, false, out, ob, g.oh, g.ow);
+            return;
+        }
         for (int oy = 0; oy < g.oh; oy++) {
             java.util.Arrays.fill(out, ob + oy * g.ow, ob + (oy + 1) * g.ow, bias);
             g.rowTaps(oy, xb, ob, (tap, xi, yi, len) -> axpy(w[wb + tap], x, xi, g.sw, out, yi, 1, len));
@@ -145,6 +145,41 @@ public final class DepthwiseConv2d {
         }
     }
 
+    /**
+     * out plane [oh, ow] = bias (or, with {@code add}, +=) the stride-1 correlation of the plane
+     * [h, w] at src[sb] zero-padded by (ph, pw) with g's kh x kw taps and dilation; tap t weighs
+     * w[wb + t], or with {@code flip} w[wb + kh kw - 1 - t] (the transposed convolution: the input
+     * gradient). The plane is copied once into a zero-bordered scratch with a vector of slack per
+     * row, so every tap of a vector of output columns is an unmasked load; the vector sums its taps
+     * in a register and is stored once (adding each tap to the output row in memory instead was
+     * three times slower: a load and a store per tap, and rows of 56 end in a masked store).
+     */
+    private static void correlate(float[] src, int sb, int h, int w, int ph, int pw, Geo g, float[] wt, int wb, boolean flip,
+                                  float bias, boolean add, float[] out, int ob, int oh, int ow) {
+        int wp = w + 2 * pw + VL;
+        float[] pad = new float[(h + 2 * ph) * wp];
+        for (int iy = 0; iy < h; iy++) {
+            System.arraycopy(src, sb + iy * w, pad, (iy + ph) * wp + pw, w);
+        }
+        int kk = g.kh * g.kw;
+        for (int oy = 0; oy < oh; oy++) {
+            int orow = ob + oy * ow;
+            for (int c0 = 0; c0 < ow; c0 += VL) {
+                VectorMask<Float> in = S.indexInRange(c0, ow);
+                FloatVector acc = add ? FloatVector.fromArray(S, out, orow + c0, in) : FloatVector.broadcast(S, bias);
+                for (int ky = 0; ky < g.kh; ky++) {
+                    int prow = (oy + ky * g.dh) * wp + c0;
+                    for (int kx = 0; kx < g.kw; kx++) {
+                        int t = ky * g.kw + kx;
+                        float a = wt[wb + (flip ? kk - 1 - t : t)];
+                        acc = FloatVector.fromArray(S, pad, prow + kx * g.dw).fma(FloatVector.broadcast(S, a), acc);
+                    }
+                }
+                acc.intoArray(out, orow + c0, in);
+            }
+        }
+    }
+
     /** y[yi + i * ys] += a * x[xi + i * xs] for i in [0, len): vector FMAs when both strides are 1. */
     private static void axpy(float a, float[] x, int xi, int xs, float[] y, int yi, int ys, int len) {
         int i = 0;
@@ -152,6 +187,12 @@ public final class DepthwiseConv2d {
             FloatVector av = FloatVector.broadcast(S, a);
             for (int end = S.loopBound(len); i < end; i += VL) {
                 FloatVector.fromArray(S, x, xi + i).fma(av, FloatVector.fromArray(S, y, yi + i)).intoArray(y, yi + i);
+            }
+            if (i < len) {
+                // a masked vector for the rest of the row (rows of 56 are 3 x 16 + 8: a scalar tail was a third of the time)
+                VectorMask<Float> rest = S.indexInRange(i, len);
+                FloatVector.fromArray(S, x, xi + i, rest).fma(av, FloatVector.fromArray(S, y, yi + i, rest)).intoArray(y, yi + i, rest);
+                return;
             }
         }
         for (; i < len; i++) {
@@ -231,6 +272,13 @@ public final class DepthwiseConv2d {
 
     /** gx plane += the transposed convolution of one output-gradient plane with its taps. */
     private static void dataPlane(Geo g, float[] go, int gb, float[] w, int wb, float[] gx, int xb) {
+        int qh = g.dh * (g.kh - 1) - g.ph;
+        int qw = g.dw * (g.kw - 1) - g.pw;
+        if (g.sh == 1 && g.sw == 1 && qh >= 0 && qw >= 0) {
+            // stride 1: the input gradient is the output gradient padded by d (k - 1) - p, correlated with the flipped taps
+            correlate(go, gb, g.oh, g.ow, qh, qw, g, w, wb, true, 0f, true, gx, xb, g.h, g.w);
+            return;
+        }
         for (int oy = 0; oy < g.oh; oy++) {
             g.rowTaps(oy, xb, gb, (tap, xi, gi, len) -> axpy(w[wb + tap], go, gi, 1, gx, xi, g.sw, len));
         }
@@ -263,6 +311,11 @@ public final class DepthwiseConv2d {
             FloatVector a = FloatVector.fromArray(S, acc, 0);
             for (int end = S.loopBound(len); i < end; i += VL) {
                 a = FloatVector.fromArray(S, g, gi + i).fma(FloatVector.fromArray(S, x, xi + i), a);
+            }
+            if (i < len) {
+                VectorMask<Float> rest = S.indexInRange(i, len); // masked-off lanes load 0 and add nothing
+                a = FloatVector.fromArray(S, g, gi + i, rest).fma(FloatVector.fromArray(S, x, xi + i, rest), a);
+                i = len;
             }
             a.intoArray(acc, 0);
         }
