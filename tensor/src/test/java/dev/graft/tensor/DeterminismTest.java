@@ -1,6 +1,7 @@
 package dev.graft.tensor;
 
 import dev.graft.tensor.backend.Backends;
+import dev.graft.tensor.backend.Conv2dKernels;
 import dev.graft.tensor.backend.Parallel;
 import dev.graft.tensor.spi.Backend;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -50,6 +51,21 @@ class DeterminismTest {
         out.add(v.mul(v).add(1).toFloatArray());                      // a long run cut into pieces
         out.add(x.conv2d(w, null, 1, 1).toFloatArray());
         out.add(a.to(DType.FLOAT64).matmul(b.to(DType.FLOAT64)).toFloatArray()); // the float64 GEMM
+        // depthwise (multiplier 2) and 1 x 1 convolutions and their gradients: the direct kernels
+        Tensor wd = Tensor.randn(g, 16, 1, 3, 3);
+        Tensor wp = Tensor.randn(g, 16, 8, 1, 1);
+        Tensor gy = Tensor.randn(g, 4, 16, 32, 32);
+        out.add(x.conv2d(wd, null, new int[] {1, 1}, new int[] {1, 1}, new int[] {1, 1}, 8).toFloatArray());
+        out.add(x.conv2d(wp, null, 1, 0).toFloatArray());
+        for (Tensor[] grads : new Tensor[][] {
+            Conv2dKernels.backward(x, wd, gy, new int[] {3, 3, 1, 1, 1, 1, 1, 1}, 8, true, true, true),
+            Conv2dKernels.backward(x, wd, gy.narrow(2, 0, 16).narrow(3, 0, 16).contiguous(), new int[] {3, 3, 2, 2, 1, 1, 1, 1}, 8,
+                    true, true, true),
+            Conv2dKernels.backward(x, wp, gy, new int[] {1, 1, 1, 1, 0, 0, 1, 1}, 1, true, true, true)}) {
+            for (Tensor t : grads) {
+                out.add(t.toFloatArray());
+            }
+        }
         return out;
     }
 
