@@ -14,35 +14,37 @@ SHAPES = [(8, 2, "packed"), (8, 2, "direct"), (8, 1, "packed"), (8, 1, "direct")
           (1, 4, "direct"), (1, 8, "direct")]
 
 
-def kernel(R, V, layout):
+def kernel(R, V, layout, t="float"):
+    """One R x V-vector tile kernel; t is the element type, "float" (SgemmKernels) or "double" (DgemmKernels)."""
+    vec, one, zero, cls = ("FloatVector", "1f", "0f", "Sgemm") if t == "float" else ("DoubleVector", "1.0", "0.0", "Dgemm")
     name = f"{layout}{R}x{V}"
     L = []
     w = L.append
     if layout == "packed":
         w(f"    /** {R} x {V}*VL tile; A packed as ap[pa + p*{R} + r]; B rows at b[pb + p*brs], lanes contiguous. */")
-        w(f"    static void {name}(int kc, float[] a, int pa, float[] b, int pb, int brs, float[] c, int co, int ldc,")
-        w(f"                       int mr, int nr, float alpha, float beta, float[] tile,")
+        w(f"    static void {name}(int kc, {t}[] a, int pa, {t}[] b, int pb, int brs, {t}[] c, int co, int ldc,")
+        w(f"                       int mr, int nr, {t} alpha, {t} beta, {t}[] tile,")
         w(f"                       boolean tc) {{")
     else:
         w(f"    /** {R} x {V}*VL tile; A(r, p) = a[pa + r*ars + p*acs] (rows past mr re-read row mr-1); B rows at b[pb + p*brs]. */")
-        w(f"    static void {name}(int kc, float[] a, int pa, int ars, int acs, float[] b, int pb, int brs, float[] c, int co,")
-        w(f"                       int ldc, int mr, int nr, float alpha, float beta, float[] tile, boolean tc) {{")
+        w(f"    static void {name}(int kc, {t}[] a, int pa, int ars, int acs, {t}[] b, int pb, int brs, {t}[] c, int co,")
+        w(f"                       int ldc, int mr, int nr, {t} alpha, {t} beta, {t}[] tile, boolean tc) {{")
         for r in range(R):
             if r == 0:
                 w(f"        int a0 = pa;")
             else:
                 w(f"        int a{r} = pa + Math.min({r}, mr - 1) * ars;")
     for r in range(R):
-        w("        FloatVector " + ", ".join(f"c{r}{v} = FloatVector.zero(S)" for v in range(V)) + ";")
+        w(f"        {vec} " + ", ".join(f"c{r}{v} = {vec}.zero(S)" for v in range(V)) + ";")
     if layout == "packed":
         w(f"        for (int p = 0; p < kc; p++, pa += {R}, pb += brs) {{")
     else:
         w(f"        for (int p = 0, q = 0; p < kc; p++, q += acs, pb += brs) {{")
     for v in range(V):
-        w(f"            FloatVector b{v} = FloatVector.fromArray(S, b, pb{'' if v == 0 else f' + {v} * VL'});")
+        w(f"            {vec} b{v} = {vec}.fromArray(S, b, pb{'' if v == 0 else f' + {v} * VL'});")
     for r in range(R):
         src = f"a[pa + {r}]" if layout == "packed" else f"a[a{r} + q]"
-        w(f"            FloatVector x{r} = FloatVector.broadcast(S, {src});")
+        w(f"            {vec} x{r} = {vec}.broadcast(S, {src});")
         for v in range(V):
             w(f"            c{r}{v} = x{r}.fma(b{v}, c{r}{v});")
     w("        }")
@@ -50,19 +52,19 @@ def kernel(R, V, layout):
     # epilogue: the common case (whole tile, alpha 1, beta 0 or 1) stores straight from registers;
     # anything else spills the tile to a scratch array and lets a small shared method finish, so
     # that the kernels stay small enough for the JIT to compile (C1 gives up on large ones)
-    w(f"        if (!tc && mr == {R} && nr == {V} * VL && alpha == 1f && (beta == 0f || beta == 1f)) {{")
-    w("            boolean load = beta != 0f;")
+    w(f"        if (!tc && mr == {R} && nr == {V} * VL && alpha == {one} && (beta == {zero} || beta == {one})) {{")
+    w(f"            boolean load = beta != {zero};")
     for r in range(R):
         w(f"            int o{r} = co + {r} * ldc;")
         for v in range(V):
             off = f"o{r}" if v == 0 else f"o{r} + {v} * VL"
-            w(f"            (load ? c{r}{v}.add(FloatVector.fromArray(S, c, {off})) : c{r}{v}).intoArray(c, {off});")
+            w(f"            (load ? c{r}{v}.add({vec}.fromArray(S, c, {off})) : c{r}{v}).intoArray(c, {off});")
     w("            return;")
     w("        }")
     for r in range(R):
         for v in range(V):
             w(f"        c{r}{v}.intoArray(tile, {r * V} * VL{'' if v == 0 else f' + {v} * VL'});")
-    w(f"        Sgemm.update(tile, {V} * VL, c, co, ldc, mr, nr, alpha, beta, tc);")
+    w(f"        {cls}.update(tile, {V} * VL, c, co, ldc, mr, nr, alpha, beta, tc);")
     w("    }")
     return "\n".join(L)
 
@@ -146,7 +148,7 @@ def transpose16():
     return "\n".join(L)
 
 
-print("""package dev.graft.tensor.backend.simd;
+HEADER = """package dev.graft.tensor.backend.simd;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorShuffle;
@@ -185,6 +187,9 @@ final class SgemmKernels {
         }
         return x;
     }
-""")
-print("\n\n".join([kernel(*s) for s in SHAPES] + [dot(4, 4), dot(2, 8), dot(1, 8), transpose16()]))
-print("}")
+"""
+
+if __name__ == "__main__":
+    print(HEADER)
+    print("\n\n".join([kernel(*s) for s in SHAPES] + [dot(4, 4), dot(2, 8), dot(1, 8), transpose16()]))
+    print("}")

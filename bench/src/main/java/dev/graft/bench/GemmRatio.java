@@ -1,8 +1,11 @@
 package dev.graft.bench;
 
 import dev.graft.nativeblas.Cblas;
+import dev.graft.tensor.DType;
 import dev.graft.tensor.Gemm;
+import dev.graft.tensor.Tensor;
 import dev.graft.tensor.backend.Parallel;
+import dev.graft.tensor.spi.Backend;
 
 import java.util.Arrays;
 import java.util.Locale;
@@ -21,7 +24,8 @@ import java.util.Random;
  * </pre>
  * SHAPE is MxKxN (row-major B) or MxKxNt (B stored transposed, N x K: a Linear weight used as W^T).
  * Prints one line per shape: median GFLOP/s of each (and the best window), the median pair ratio, its
- * range, and the CPU other processes used meanwhile (as {@link ContentionProfiler} measures it). -Dwindow=seconds and -Dpairs=N change the schedule.
+ * range, and the CPU other processes used meanwhile (as {@link ContentionProfiler} measures it). -Dwindow=seconds and -Dpairs=N change the schedule;
+ * -Dfloat64=true times the float64 product (the java-simd backend's matmul on float64 tensors) against cblas_dgemm.
  */
 public final class GemmRatio {
     private GemmRatio() {
@@ -54,9 +58,10 @@ public final class GemmRatio {
         int threads = Integer.parseInt(args[0]);
         Parallel.setThreads(threads);
         Cblas blas = Cblas.find().orElseThrow(() -> new IllegalStateException("no BLAS: " + Cblas.unavailableReason()));
+        boolean float64 = Boolean.getBoolean("float64");
         double win = Double.parseDouble(System.getProperty("window", "0.2"));
         int pairs = Integer.parseInt(System.getProperty("pairs", "9"));
-        System.out.println("# " + blas + "; threads " + threads + "; " + pairs + " pairs of " + win + " s windows");
+        System.out.println("# " + blas + (float64 ? "; float64 (java-simd matmul vs dgemm)" : "") + "; threads " + threads + "; " + pairs + " pairs of " + win + " s windows");
         for (int ai = 1; ai < args.length; ai++) {
             boolean tb = args[ai].endsWith("t");
             String[] d = args[ai].replace("t", "").split("x");
@@ -77,6 +82,19 @@ public final class GemmRatio {
             int ldb = tb ? k : n;
             Call java = () -> Gemm.sgemm(false, tb, m, n, k, 1f, a, 0, k, b, 0, ldb, 0f, c1, 0, n);
             Call ob = () -> blas.sgemm(false, tb, m, n, k, 1f, a, 0, k, b, 0, ldb, 0f, c2, 0, n);
+            if (float64) {
+                // the float64 product as autograd runs it: the java-simd backend's matmul on float64 tensors
+                Tensor ta = Tensor.fromArray(a, m, k).to(DType.FLOAT64);
+                Tensor tbt = Tensor.fromArray(b, tb ? n : k, tb ? k : n).to(DType.FLOAT64);
+                Tensor tbv = tb ? tbt.transpose(0, 1) : tbt;
+                Tensor tc = Tensor.zeros(DType.FLOAT64, m, n);
+                Backend be = Fixtures.backend("java-simd");
+                double[] da = (double[]) ta.storage().array();
+                double[] db = (double[]) tbt.storage().array();
+                double[] dc = new double[m * n];
+                java = () -> be.matmul(ta, tbv, tc);
+                ob = () -> blas.dgemm(false, tb, m, n, k, 1.0, da, 0, k, db, 0, ldb, 0.0, dc, 0, n);
+            }
             window(java, 1.5);
             window(ob, 0.5);
             double flop = 2.0 * m * n * k;

@@ -5,7 +5,7 @@ import dev.graft.tensor.backend.VectorInfo;
 
 /**
  * BLAS-style general matrix multiply, {@code C = alpha * op(A) op(B) + beta * C} in place on C, in
- * float32, on the pure-Java SGEMM kernel (whatever backend is selected). {@code op(X)} is X or
+ * float32 or float64, on the pure-Java SGEMM / DGEMM kernels (whatever backend is selected). {@code op(X)} is X or
  * its transpose; transposes are read through strides, never copied. Use it where a product
  * should be accumulated into an existing buffer (gradients, residual sums) without the temporary
  * and extra pass that {@code c.addInPlace(a.matmul(b))} costs.
@@ -29,10 +29,11 @@ public final class Gemm {
     public static Tensor gemm(double alpha, Tensor a, boolean transA, Tensor b, boolean transB, double beta, Tensor c) {
         String where = "gemm: " + Shape.str(a.shape()) + (transA ? "^T" : "") + " @ " + Shape.str(b.shape())
                 + (transB ? "^T" : "") + " -> " + Shape.str(c.shape());
+        DType dt = c.dtype();
         for (Tensor t : new Tensor[] {a, b, c}) {
-            if (t.dtype() != DType.FLOAT32) {
-                throw new TensorTypeException(where + ": expects float32 operands, got " + a.dtype() + ", " + b.dtype()
-                        + " and " + c.dtype() + "; convert with to(DType.FLOAT32)");
+            if (t.dtype() != dt || (dt != DType.FLOAT32 && dt != DType.FLOAT64)) {
+                throw new TensorTypeException(where + ": expects float32 or float64 operands of one dtype, got " + a.dtype()
+                        + ", " + b.dtype() + " and " + c.dtype() + "; convert with to(DType.FLOAT32)");
             }
             if (t.dim() < 2) {
                 throw new TensorShapeException(where + ": every operand needs at least two dimensions");
@@ -77,11 +78,9 @@ public final class Gemm {
         int acs = a.strides()[transA ? ra - 2 : ra - 1];
         int brs = b.strides()[transB ? rb - 1 : rb - 2];
         int bcs = b.strides()[transB ? rb - 2 : rb - 1];
-        float[] aa = (float[]) a.storage().array();
-        float[] ba = (float[]) b.storage().array();
-        float[] ca = (float[]) out.storage().array();
-        float fa = (float) alpha;
-        float fb = (float) beta;
+        Object aa = a.storage().array();
+        Object ba = b.storage().array();
+        Object ca = out.storage().array();
         int batches = Shape.numel(batch);
         long work = 2L * m * n * k;
         boolean acrossBatches = batches > 1 && batches >= Parallel.threads() && work < (1L << 24);
@@ -100,7 +99,13 @@ public final class Gemm {
                     bo += idx * bStr[d];
                     co += idx * cs[d];
                 }
-                sgemmStrided(m, n, k, fa, aa, ao, ars, acs, ba, bo, brs, bcs, fb, ca, co, ldcF, !acrossBatches);
+                if (dt == DType.FLOAT64) {
+                    dgemmStrided(m, n, k, alpha, (double[]) aa, ao, ars, acs, (double[]) ba, bo, brs, bcs, beta, (double[]) ca,
+                            co, ldcF, !acrossBatches);
+                } else {
+                    sgemmStrided(m, n, k, (float) alpha, (float[]) aa, ao, ars, acs, (float[]) ba, bo, brs, bcs, (float) beta,
+                            (float[]) ca, co, ldcF, !acrossBatches);
+                }
             }
         };
         if (acrossBatches) {
@@ -146,31 +151,53 @@ public final class Gemm {
      */
     public static void sgemm(boolean transA, boolean transB, int m, int n, int k, float alpha, float[] a, int aOff,
                              int lda, float[] b, int bOff, int ldb, float beta, float[] c, int cOff, int ldc) {
-        if (m < 0 || n < 0 || k < 0) {
-            throw new IllegalArgumentException("sgemm: negative dimension (m " + m + ", n " + n + ", k " + k + ")");
-        }
-        check("A", a, aOff, lda, transA ? k : m, transA ? m : k);
-        check("B", b, bOff, ldb, transB ? n : k, transB ? k : n);
-        check("C", c, cOff, ldc, m, n);
+        checkAll("sgemm", transA, transB, m, n, k, a == null ? -1 : a.length, aOff, lda, b == null ? -1 : b.length, bOff, ldb,
+                c == null ? -1 : c.length, cOff, ldc);
         sgemmStrided(m, n, k, alpha, a, aOff, transA ? 1 : lda, transA ? lda : 1, b, bOff, transB ? 1 : ldb,
                 transB ? ldb : 1, beta, c, cOff, ldc, true);
     }
 
-    private static void check(String name, float[] x, int off, int ld, int rows, int cols) {
+    /**
+     * The float64 twin of {@link #sgemm(boolean, boolean, int, int, int, float, float[], int, int, float[], int, int,
+     * float, float[], int, int)} ({@code cblas_dgemm(CblasRowMajor, ...)}), on the pure-Java DGEMM kernel.
+     *
+     * @throws IllegalArgumentException when a dimension or leading dimension is invalid or an operand
+     *         does not fit in its array (checked before anything is written)
+     */
+    public static void dgemm(boolean transA, boolean transB, int m, int n, int k, double alpha, double[] a, int aOff,
+                             int lda, double[] b, int bOff, int ldb, double beta, double[] c, int cOff, int ldc) {
+        checkAll("dgemm", transA, transB, m, n, k, a == null ? -1 : a.length, aOff, lda, b == null ? -1 : b.length, bOff, ldb,
+                c == null ? -1 : c.length, cOff, ldc);
+        dgemmStrided(m, n, k, alpha, a, aOff, transA ? 1 : lda, transA ? lda : 1, b, bOff, transB ? 1 : ldb,
+                transB ? ldb : 1, beta, c, cOff, ldc, true);
+    }
+
+    private static void checkAll(String fn, boolean transA, boolean transB, int m, int n, int k, int aLen, int aOff, int lda,
+                                 int bLen, int bOff, int ldb, int cLen, int cOff, int ldc) {
+        if (m < 0 || n < 0 || k < 0) {
+            throw new IllegalArgumentException(fn + ": negative dimension (m " + m + ", n " + n + ", k " + k + ")");
+        }
+        check(fn, "A", aLen, aOff, lda, transA ? k : m, transA ? m : k);
+        check(fn, "B", bLen, bOff, ldb, transB ? n : k, transB ? k : n);
+        check(fn, "C", cLen, cOff, ldc, m, n);
+    }
+
+    /** len is the array's length, -1 when it is null. */
+    private static void check(String fn, String name, int len, int off, int ld, int rows, int cols) {
         if (ld < Math.max(1, cols)) {
-            throw new IllegalArgumentException("sgemm: leading dimension of " + name + " is " + ld + ", needs at least "
+            throw new IllegalArgumentException(fn + ": leading dimension of " + name + " is " + ld + ", needs at least "
                     + Math.max(1, cols));
         }
         if (rows == 0 || cols == 0) {
             return;
         }
-        if (x == null) {
-            throw new IllegalArgumentException("sgemm: " + name + " is null");
+        if (len < 0) {
+            throw new IllegalArgumentException(fn + ": " + name + " is null");
         }
         long last = (long) off + (long) (rows - 1) * ld + cols;
-        if (off < 0 || last > x.length) {
-            throw new IllegalArgumentException("sgemm: " + name + " (" + rows + " x " + cols + ", ld " + ld + ", offset "
-                    + off + ") needs " + last + " elements, the array has " + x.length);
+        if (off < 0 || last > len) {
+            throw new IllegalArgumentException(fn + ": " + name + " (" + rows + " x " + cols + ", ld " + ld + ", offset "
+                    + off + ") needs " + last + " elements, the array has " + len);
         }
     }
 
@@ -190,6 +217,25 @@ public final class Gemm {
                 }
                 int o = co + i * ldc + j;
                 c[o] = (float) (alpha * acc + (beta == 0f ? 0.0 : (double) beta * c[o]));
+            }
+        }
+    }
+
+    private static void dgemmStrided(int m, int n, int k, double alpha, double[] a, int ao, int ars, int acs, double[] b,
+                                     int bo, int brs, int bcs, double beta, double[] c, int co, int ldc, boolean parallel) {
+        if (VectorInfo.available()) {
+            dev.graft.tensor.backend.simd.VectorBackend.dgemm(m, n, k, alpha, a, ao, ars, acs, b, bo, brs, bcs, beta, c, co,
+                    ldc, parallel);
+            return;
+        }
+        for (int i = 0; i < m; i++) {
+            for (int j = 0; j < n; j++) {
+                double acc = 0;
+                for (int p = 0; p < k; p++) {
+                    acc = Math.fma(a[ao + i * ars + p * acs], b[bo + p * brs + j * bcs], acc);
+                }
+                int o = co + i * ldc + j;
+                c[o] = alpha * acc + (beta == 0.0 ? 0.0 : beta * c[o]);
             }
         }
     }

@@ -92,7 +92,7 @@ final class Sgemm {
     private Sgemm() {
     }
 
-    private static int prop(String name, int dflt) {
+    static int prop(String name, int dflt) {
         String v = System.getProperty(name);
         if (v == null || v.isBlank()) {
             return dflt;

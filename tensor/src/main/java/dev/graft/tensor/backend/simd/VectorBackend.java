@@ -8,8 +8,6 @@ import dev.graft.tensor.backend.scalar.ScalarBackend;
 import dev.graft.tensor.spi.BinaryOp;
 import dev.graft.tensor.spi.ReduceOp;
 import dev.graft.tensor.spi.UnaryOp;
-import jdk.incubator.vector.DoubleVector;
-import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The pure-Java fast backend: Vector API loops for the hot float32 primitives (elementwise,
@@ -18,7 +16,6 @@ import jdk.incubator.vector.VectorSpecies;
  * without a fast path is still correct). Work is spread over {@link Parallel}'s pool.
  */
 public final class VectorBackend extends ScalarBackend {
-    private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
 
     @Override
     public String name() {
@@ -332,9 +329,9 @@ public final class VectorBackend extends ScalarBackend {
                             (float[]) b.storage().array(), off[1], bst[rank - 2], bst[rank - 1],
                             (float[]) out.storage().array(), off[2], ldc, !acrossBatches);
                 } else {
-                    dgemm(m, n, k, (double[]) a.storage().array(), off[0], ast[rank - 2], ast[rank - 1],
+                    Dgemm.gemm(m, n, k, 1.0, (double[]) a.storage().array(), off[0], ast[rank - 2], ast[rank - 1],
                             (double[]) b.storage().array(), off[1], bst[rank - 2], bst[rank - 1],
-                            (double[]) out.storage().array(), off[2], ldc, !acrossBatches);
+                            0.0, (double[]) out.storage().array(), off[2], ldc, !acrossBatches);
                 }
             }
         };
@@ -356,54 +353,10 @@ public final class VectorBackend extends ScalarBackend {
         Sgemm.gemm(m, n, k, alpha, a, ao, ars, acs, b, bo, brs, bcs, beta, c, co, ldc, parallel);
     }
 
-    /** Row-streaming double GEMM: each row of C accumulates a * (row of B) with vector FMAs; B is made row-contiguous first. */
-    private static void dgemm(int m, int n, int k, double[] a, int ao, int ars, int acs, double[] b, int bo, int brs, int bcs,
-                              double[] c, int co, int ldc, boolean parallel) {
-        if (m == 0 || n == 0) {
-            return; // nothing to write; with n == 0, ldc need not describe a real row
-        }
-        double[] bb;
-        int bOff;
-        int bRow;
-        if (bcs == 1) {
-            bb = b;
-            bOff = bo;
-            bRow = brs;
-        } else {
-            bb = new double[k * n];
-            for (int p = 0; p < k; p++) {
-                for (int j = 0; j < n; j++) {
-                    bb[p * n + j] = b[bo + p * brs + j * bcs];
-                }
-            }
-            bOff = 0;
-            bRow = n;
-        }
-        int vl = D.length();
-        int ub = D.loopBound(n);
-        Parallel.RangeBody rows = (from, to) -> {
-            for (int i = from; i < to; i++) {
-                int ci = co + i * ldc;
-                java.util.Arrays.fill(c, ci, ci + n, 0.0);
-                for (int p = 0; p < k; p++) {
-                    double aip = a[ao + i * ars + p * acs];
-                    int br = bOff + p * bRow;
-                    DoubleVector av = DoubleVector.broadcast(D, aip);
-                    int j = 0;
-                    for (; j < ub; j += vl) {
-                        av.fma(DoubleVector.fromArray(D, bb, br + j), DoubleVector.fromArray(D, c, ci + j)).intoArray(c, ci + j);
-                    }
-                    for (; j < n; j++) {
-                        c[ci + j] = Math.fma(aip, bb[br + j], c[ci + j]);
-                    }
-                }
-            }
-        };
-        if (parallel && 2L * m * n * k > (1 << 18)) {
-            Parallel.forRange(m, 1, rows);
-        } else {
-            rows.run(0, m);
-        }
+    /** The float64 twin of {@link #sgemm}, on {@link Dgemm}. */
+    public static void dgemm(int m, int n, int k, double alpha, double[] a, int ao, int ars, int acs, double[] b, int bo,
+                             int brs, int bcs, double beta, double[] c, int co, int ldc, boolean parallel) {
+        Dgemm.gemm(m, n, k, alpha, a, ao, ars, acs, b, bo, brs, bcs, beta, c, co, ldc, parallel);
     }
 
     @Override

@@ -1,0 +1,338 @@
+package dev.graft.tensor.backend.simd;
+
+import dev.graft.tensor.backend.CpuCaches;
+import dev.graft.tensor.backend.Parallel;
+import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Double-precision GEMM, C = alpha * A B + beta * C, on the Vector API, for any element strides of
+ * A and B (every transpose combination is read in place or packed, never materialised); C is
+ * row-major with leading dimension ldc. The float64 counterpart of {@link Sgemm}'s two main paths:
+ * <ul>
+ *   <li>M < MR: the skinny path, 4 x 2-, 2 x 4- and 1 x 8-vector kernels reading A in place, over
+ *       the whole K at once, B read in place when its rows are unit-stride (else packed a strip at a
+ *       time);</li>
+ *   <li>otherwise the blocked path (Goto/BLIS): NC columns of C at a time, KC steps of K, B packed
+ *       into KC x NR panels, MC rows of A packed into KC x MR slivers, and the MR x NR register tile
+ *       ({@link DgemmKernels}, 8 x 2 vectors: 8 x 16 doubles with 512-bit vectors) with the B panel
+ *       outer. Right-edge panels of one vector or less use the 8 x 1-vector kernel.</li>
+ * </ul>
+ * The blocking comes from {@link CpuCaches} with 8-byte elements (half as many elements per cache
+ * as SGEMM). Parallel from {@link #PARALLEL_MIN_FLOPS} over a static grid of blocks of C, one per
+ * thread (the larger of M and N split in whole panels), each task running the sequential algorithm
+ * with its own packing buffers. Each element of C is one FMA chain over p, in KC blocks added to C
+ * one after another, whichever task and tile covers it, so results are identical for every thread
+ * count.
+ */
+final class Dgemm {
+    static final VectorSpecies<Double> S = DgemmKernels.S;
+    static final int VL = DgemmKernels.VL;
+    static final int MR = 8;
+    static final int NR = 2 * VL;
+    /** Inner-dimension block: a KC x NR panel of B is 1/16 of L2, as for SGEMM (512 with 1 MiB and 512-bit vectors). */
+    static final int KC = Sgemm.prop("graft.dgemm.kc", clamp(CpuCaches.l2() / (16L * NR * Double.BYTES), 64, 512) / 8 * 8);
+    /** Row block: an MC x KC block of packed A fills about half of L2. */
+    static final int MC = Sgemm.prop("graft.dgemm.mc", clamp(CpuCaches.l2() / (2L * KC * Double.BYTES), MR, 1024) / MR * MR);
+    /** Column block: a KC x NC block of packed B, at most a quarter of L3 (shared) or 4 MiB. */
+    static final int NC = Sgemm.prop("graft.dgemm.nc",
+            clamp(Math.min(CpuCaches.l3() / 4, 4 << 20) / ((long) KC * Double.BYTES), 4 * NR, 1 << 16) / NR * NR);
+    /** Column strip of the skinny path (M < MR): the width of its widest kernel, 1 row x 8 vectors. */
+    static final int SKINNY_W = 8 * VL;
+    /**
+     * Below this many flops (2 m n k) a product stays on the calling thread. Half of SGEMM's cut-off:
+     * a double FMA does half the flops of a float one, so this is the same time on one core (about 80 us).
+     */
+    static final long PARALLEL_MIN_FLOPS = Sgemm.prop("graft.dgemm.parallelMinFlops", 1 << 22);
+    /** The cut-off in use: PARALLEL_MIN_FLOPS, lowered by tests so that small products take the parallel paths too. */
+    static volatile long parallelMinFlops = PARALLEL_MIN_FLOPS;
+
+    private static final ThreadLocal<double[][]> BUFFERS = ThreadLocal.withInitial(() -> new double[3][0]);
+
+    private Dgemm() {
+    }
+
+    private static int clamp(long v, int lo, int hi) {
+        return (int) Math.max(lo, Math.min(hi, v));
+    }
+
+    private static double[] buffer(int which, int size) {
+        double[][] b = BUFFERS.get();
+        if (b[which].length < size) {
+            b[which] = new double[Math.max(size, b[which].length * 3 / 2)];
+        }
+        return b[which];
+    }
+
+    /** One line for diagnostics: the blocking in use. */
+    static String describe() {
+        return "DGEMM " + MR + "x" + NR + " micro-tile, KC=" + KC + " MC=" + MC + " NC=" + NC + " (" + CpuCaches.describe() + ")";
+    }
+
+    /**
+     * C(i,j) = alpha * sum_p A(i,p) B(p,j) + beta * C(i,j), with A(i,p) = a[ao + i*ars + p*acs],
+     * B(p,j) = b[bo + p*brs + j*bcs] and C(i,j) = c[co + i*ldc + j]. With beta 0, C is not read
+     * (NaNs in it do not propagate), as in BLAS.
+     */
+    static void gemm(int m, int n, int k, double alpha, double[] a, int ao, int ars, int acs, double[] b, int bo, int brs,
+                     int bcs, double beta, double[] c, int co, int ldc, boolean parallel) {
+        if (m <= 0 || n <= 0) {
+            return;
+        }
+        if (k == 0 || alpha == 0.0) {
+            scaleC(m, n, beta, c, co, ldc);
+            return;
+        }
+        boolean par = parallel && Parallel.threads() > 1 && 2L * m * n * k >= parallelMinFlops;
+        if (m < MR) {
+            int strips = (n + SKINNY_W - 1) / SKINNY_W;
+            int tasks = par ? Math.min(Parallel.threads(), strips) : 1;
+            run(tasks, t -> {
+                int j0 = (int) ((long) strips * t / tasks) * SKINNY_W;
+                int j1 = Math.min(n, (int) ((long) strips * (t + 1) / tasks) * SKINNY_W);
+                skinny(m, j0, j1, k, alpha, a, ao, ars, acs, b, bo, brs, bcs, beta, c, co, ldc);
+            });
+            return;
+        }
+        int mPanels = (m + MR - 1) / MR;
+        int nPanels = (n + NR - 1) / NR;
+        int threads = par ? Parallel.threads() : 1;
+        // split the larger dimension (in panels) into one block per thread
+        int tm = 1;
+        int tn = 1;
+        if (threads > 1) {
+            if (nPanels >= mPanels * 2 || mPanels < threads) {
+                tn = Math.min(threads, nPanels);
+            } else {
+                tm = Math.min(threads, mPanels);
+            }
+        }
+        int tmf = tm;
+        int tnf = tn;
+        run(tm * tn, t -> {
+            int bi = t / tnf;
+            int bj = t % tnf;
+            int i0 = (int) ((long) mPanels * bi / tmf) * MR;
+            int i1 = Math.min(m, (int) ((long) mPanels * (bi + 1) / tmf) * MR);
+            int j0 = (int) ((long) nPanels * bj / tnf) * NR;
+            int j1 = Math.min(n, (int) ((long) nPanels * (bj + 1) / tnf) * NR);
+            blocked(i0, i1, j0, j1, k, alpha, a, ao, ars, acs, b, bo, brs, bcs, beta, c, co, ldc);
+        });
+    }
+
+    private interface Task {
+        void run(int t);
+    }
+
+    /** Tasks 0 .. tasks-1, on this thread when there is one, else one per pool chunk. */
+    private static void run(int tasks, Task task) {
+        if (tasks <= 1) {
+            task.run(0);
+            return;
+        }
+        Parallel.forRange(tasks, 1, (from, to) -> {
+            for (int t = from; t < to; t++) {
+                task.run(t);
+            }
+        });
+    }
+
+    private static void scaleC(int m, int n, double beta, double[] c, int co, int ldc) {
+        for (int i = 0; i < m; i++) {
+            int o = co + i * ldc;
+            if (beta == 0.0) {
+                java.util.Arrays.fill(c, o, o + n, 0.0);
+            } else if (beta != 1.0) {
+                for (int j = 0; j < n; j++) {
+                    c[o + j] *= beta;
+                }
+            }
+        }
+    }
+
+    /** The five-loop algorithm on rows [i0, i1) and columns [j0, j1) of C, on this thread; A and B packed. */
+    private static void blocked(int i0, int i1, int j0, int j1, int k, double alpha, double[] a, int ao, int ars, int acs,
+                                double[] b, int bo, int brs, int bcs, double beta, double[] c, int co, int ldc) {
+        int kcMax = Math.min(k, KC);
+        double[] ap = buffer(0, ((Math.min(i1 - i0, MC) + MR - 1) / MR) * MR * kcMax);
+        double[] bp = buffer(1, ((Math.min(j1 - j0, NC) + NR - 1) / NR) * NR * kcMax);
+        double[] tile = buffer(2, MR * NR);
+        for (int jc = j0; jc < j1; jc += NC) {
+            int nc = Math.min(NC, j1 - jc);
+            int nPanels = (nc + NR - 1) / NR;
+            for (int pc = 0; pc < k; pc += KC) {
+                int kc = Math.min(KC, k - pc);
+                double betaK = pc == 0 ? beta : 1.0;
+                for (int t = 0; t < nPanels; t++) {
+                    packB(b, bo + pc * brs + jc * bcs, brs, bcs, kc, nc, t, NR, bp);
+                }
+                for (int ic = i0; ic < i1; ic += MC) {
+                    int mc = Math.min(MC, i1 - ic);
+                    for (int t = 0; t < (mc + MR - 1) / MR; t++) {
+                        packA(a, ao + ic * ars + pc * acs, ars, acs, mc, kc, t, ap);
+                    }
+                    for (int t = 0; t < nPanels; t++) {
+                        int jr = t * NR;
+                        int nr = Math.min(NR, nc - jr);
+                        int pb = t * kc * NR;
+                        int cCol = co + jc + jr;
+                        for (int ir = 0; ir < mc; ir += MR) {
+                            int mr = Math.min(MR, mc - ir);
+                            int cOff = cCol + (ic + ir) * ldc;
+                            int pa = (ir / MR) * kc * MR;
+                            if (nr <= VL) {
+                                DgemmKernels.packed8x1(kc, ap, pa, bp, pb, NR, c, cOff, ldc, mr, nr, alpha, betaK, tile, false);
+                            } else {
+                                DgemmKernels.packed8x2(kc, ap, pa, bp, pb, NR, c, cOff, ldc, mr, nr, alpha, betaK, tile, false);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * Fewer than MR rows, columns [j0, j1): A read in place, B in place when its rows are unit-stride
+     * and the strip is whole (else packed a strip at a time), the whole K in one pass per strip.
+     */
+    private static void skinny(int m, int j0, int j1, int k, double alpha, double[] a, int ao, int ars, int acs,
+                               double[] b, int bo, int brs, int bcs, double beta, double[] c, int co, int ldc) {
+        int w = SKINNY_W;
+        double[] tile = buffer(2, w);
+        for (int jr = j0; jr < j1; jr += w) {
+            int nr = Math.min(w, j1 - jr);
+            double[] bArr = b;
+            int bOff = bo + jr;
+            int bStride = brs;
+            if (bcs != 1 || nr < w) {
+                bArr = buffer(1, w * k);
+                packB(b, bo + jr * bcs, brs, bcs, k, nr, 0, w, bArr);
+                bOff = 0;
+                bStride = w;
+            }
+            int i = 0;
+            for (; i + 4 <= m; i += 4) {
+                for (int q = 0; q < nr; q += NR) {
+                    DgemmKernels.direct4x2(k, a, ao + i * ars, ars, acs, bArr, bOff + q, bStride, c, co + i * ldc + jr + q, ldc,
+                            4, Math.min(NR, nr - q), alpha, beta, tile, false);
+                }
+            }
+            for (; i + 2 <= m; i += 2) {
+                for (int q = 0; q < nr; q += 2 * NR) {
+                    DgemmKernels.direct2x4(k, a, ao + i * ars, ars, acs, bArr, bOff + q, bStride, c, co + i * ldc + jr + q, ldc,
+                            2, Math.min(2 * NR, nr - q), alpha, beta, tile, false);
+                }
+            }
+            if (i < m) {
+                DgemmKernels.direct1x8(k, a, ao + i * ars, ars, acs, bArr, bOff, bStride, c, co + i * ldc + jr, ldc, 1, nr,
+                        alpha, beta, tile, false);
+            }
+        }
+    }
+
+    /**
+     * Finishes a tile the kernel spilled to {@code tile} (rows {@code w} apart): C = alpha * tile + beta * C
+     * on the mr x nr corner, with the same arithmetic as the kernels' register epilogue. The kernels
+     * never pass {@code tc} (a transposed tile) here; it is in the signature the shared template writes.
+     */
+    static void update(double[] tile, int w, double[] c, int co, int ldc, int mr, int nr, double alpha, double beta,
+                       boolean tc) {
+        if (tc) {
+            throw new IllegalArgumentException("DGEMM kernels do not store transposed tiles");
+        }
+        for (int r = 0; r < mr; r++) {
+            int o = co + r * ldc;
+            int t = r * w;
+            for (int j = 0; j < nr; j += VL) {
+                VectorMask<Double> msk = S.indexInRange(j, nr);
+                DoubleVector v = DoubleVector.fromArray(S, tile, t + j);
+                if (alpha != 1.0) {
+                    v = v.mul(alpha);
+                }
+                if (beta != 0.0) {
+                    DoubleVector old = DoubleVector.fromArray(S, c, o + j, msk);
+                    v = beta == 1.0 ? v.add(old) : old.mul(beta).add(v);
+                }
+                v.intoArray(c, o + j, msk);
+            }
+        }
+    }
+
+    /** ap[panel][p][r] = A(panel*MR + r, p) for rows below m, zero beyond. */
+    private static void packA(double[] a, int ao, int ars, int acs, int m, int kc, int panel, double[] ap) {
+        int i0 = panel * MR;
+        int mr = Math.min(MR, m - i0);
+        int dst = panel * kc * MR;
+        if (ars == 1 && mr == MR) {
+            // A is a transposed view: its panel rows are contiguous runs of MR elements
+            for (int p = 0; p < kc; p++) {
+                System.arraycopy(a, ao + i0 + p * acs, ap, dst + p * MR, MR);
+            }
+            return;
+        }
+        if (acs == 1 && mr == MR) {
+            // row-major A: read the MR rows sequentially, write the sliver with stride MR
+            int s = ao + i0 * ars;
+            for (int r = 0; r < MR; r++) {
+                int src = s + r * ars;
+                int d = dst + r;
+                for (int p = 0; p < kc; p++) {
+                    ap[d + p * MR] = a[src + p];
+                }
+            }
+            return;
+        }
+        for (int p = 0; p < kc; p++) {
+            int src = ao + i0 * ars + p * acs;
+            int d = dst + p * MR;
+            int r = 0;
+            for (; r < mr; r++) {
+                ap[d + r] = a[src + r * ars];
+            }
+            for (; r < MR; r++) {
+                ap[d + r] = 0.0;
+            }
+        }
+    }
+
+    /** bp[panel][p][q] = B(p, panel*w + q) for columns below nc, zero beyond; w is the panel width. */
+    private static void packB(double[] b, int bo, int brs, int bcs, int kc, int nc, int panel, int w, double[] bp) {
+        int j0 = panel * w;
+        int nr = Math.min(w, nc - j0);
+        int dst = panel * kc * w;
+        if (brs == 1 && bcs != 1) {
+            // B is a transposed view: read each column's run along p, 16 rows of the panel at a time
+            for (int p0 = 0; p0 < kc; p0 += 16) {
+                int p1 = Math.min(kc, p0 + 16);
+                for (int q = 0; q < nr; q++) {
+                    int src = bo + (j0 + q) * bcs;
+                    for (int p = p0; p < p1; p++) {
+                        bp[dst + p * w + q] = b[src + p];
+                    }
+                }
+            }
+            if (nr < w) {
+                for (int p = 0; p < kc; p++) {
+                    java.util.Arrays.fill(bp, dst + p * w + nr, dst + p * w + w, 0.0);
+                }
+            }
+            return;
+        }
+        for (int p = 0; p < kc; p++) {
+            int src = bo + p * brs + j0 * bcs;
+            int d = dst + p * w;
+            if (bcs == 1) {
+                System.arraycopy(b, src, bp, d, nr);
+            } else {
+                for (int q = 0; q < nr; q++) {
+                    bp[d + q] = b[src + q * bcs];
+                }
+            }
+            if (nr < w) {
+                java.util.Arrays.fill(bp, d + nr, d + w, 0.0);
+            }
+        }
+    }
+}
