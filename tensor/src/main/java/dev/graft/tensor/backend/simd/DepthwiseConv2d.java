@@ -5,7 +5,6 @@ import dev.graft.tensor.Tensor;
 import dev.graft.tensor.backend.Parallel;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -157,10 +156,7 @@ public final class DepthwiseConv2d {
     private static void correlate(float[] src, int sb, int h, int w, int ph, int pw, Geo g, float[] wt, int wb, boolean flip,
                                   float bias, boolean add, float[] out, int ob, int oh, int ow) {
         int wp = w + 2 * pw + VL;
-        float[] pad = new float[(h + 2 * ph) * wp];
-        for (int iy = 0; iy < h; iy++) {
-            System.arraycopy(src, sb + iy * w, pad, (iy + ph) * wp + pw, w);
-        }
+        float[] pad = padded(src, sb, h, w, ph, pw, new float[(h + 2 * ph) * wp]);
         int kk = g.kh * g.kw;
         for (int oy = 0; oy < oh; oy++) {
             int orow = ob + oy * ow;
@@ -178,6 +174,15 @@ public final class DepthwiseConv2d {
                 acc.intoArray(out, orow + c0, in);
             }
         }
+    }
+
+    /** The plane [h, w] at src[sb] copied into pad (zero elsewhere) with rows of w + 2 pw + VL, from row ph, column pw. */
+    private static float[] padded(float[] src, int sb, int h, int w, int ph, int pw, float[] pad) {
+        int wp = w + 2 * pw + VL;
+        for (int iy = 0; iy < h; iy++) {
+            System.arraycopy(src, sb + iy * w, pad, (iy + ph) * wp + pw, w);
+        }
+        return pad;
     }
 
     /** y[yi + i * ys] += a * x[xi + i * xs] for i in [0, len): vector FMAs when both strides are 1. */
@@ -296,12 +301,67 @@ public final class DepthwiseConv2d {
      */
     private static void weightChannel(Geo g, int n, int xStride, int gStride, float[] x, int xb, float[] go, int gb, float[] gw,
                                       int wb) {
+        if (g.sh == 1 && g.sw == 1) {
+            weightChannelPadded(g, n, xStride, gStride, x, xb, go, gb, gw, wb);
+            return;
+        }
         float[] acc = new float[VL + 1];
         for (int tap = 0; tap < g.kh * g.kw; tap++) {
             java.util.Arrays.fill(acc, 0f);
             g.tapRows(tap, n, xb, xStride, gb, gStride, (t, xi, gi, len) -> dotInto(acc, go, gi, x, xi, g.sw, len));
-            gw[wb + tap] = FloatVector.fromArray(S, acc, 0).reduceLanes(VectorOperators.ADD) + acc[VL];
+            gw[wb + tap] = sumLanes(acc, 0) + acc[VL];
         }
+    }
+
+    /**
+     * The stride-1 weight gradient from a zero-bordered copy of each sample's input plane: every
+     * tap's products are unmasked loads but the row's last vector, whose lanes past the output are
+     * masked in both operands (an input beyond the row may be infinite: 0 * inf would be NaN).
+     * Partial sums per tap live in {@code acc} across samples and are reduced once, in tap order.
+     */
+    private static void weightChannelPadded(Geo g, int n, int xStride, int gStride, float[] x, int xb, float[] go, int gb,
+                                            float[] gw, int wb) {
+        int kk = g.kh * g.kw;
+        int wp = g.w + 2 * g.pw + VL;
+        float[] pad = new float[(g.h + 2 * g.ph) * wp];
+        float[] acc = new float[kk * VL];
+        for (int s = 0; s < n; s++) {
+            padded(x, xb + s * xStride, g.h, g.w, g.ph, g.pw, pad);
+            int gs = gb + s * gStride;
+            for (int t = 0; t < kk; t++) {
+                int shift = (t / g.kw) * g.dh * wp + (t % g.kw) * g.dw;
+                FloatVector a = FloatVector.fromArray(S, acc, t * VL);
+                for (int oy = 0; oy < g.oh; oy++) {
+                    int grow = gs + oy * g.ow;
+                    int prow = oy * wp + shift;
+                    int c0 = 0;
+                    for (int end = S.loopBound(g.ow); c0 < end; c0 += VL) {
+                        a = FloatVector.fromArray(S, go, grow + c0).fma(FloatVector.fromArray(S, pad, prow + c0), a);
+                    }
+                    if (c0 < g.ow) {
+                        VectorMask<Float> in = S.indexInRange(c0, g.ow);
+                        a = FloatVector.fromArray(S, go, grow + c0, in).fma(FloatVector.fromArray(S, pad, prow + c0, in), a);
+                    }
+                }
+                a.intoArray(acc, t * VL);
+            }
+        }
+        for (int t = 0; t < kk; t++) {
+            gw[wb + t] = sumLanes(acc, t * VL);
+        }
+    }
+
+    /**
+     * The VL lanes at acc[from] summed in lane order: reduceLanes(ADD) leaves the order open, and
+     * its compiled and interpreted forms differ in the last bit (a result would change once the JIT
+     * compiles the kernel).
+     */
+    private static float sumLanes(float[] acc, int from) {
+        float sum = 0f;
+        for (int i = 0; i < VL; i++) {
+            sum += acc[from + i];
+        }
+        return sum;
     }
 
     /** acc[0..VL) += lane sums of g[gi + i] * x[xi + i] (stride 1), acc[VL] += the rest. */
