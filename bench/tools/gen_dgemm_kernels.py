@@ -11,9 +11,10 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from gen_sgemm_kernels import kernel  # noqa: E402
 
 # 8 rows x 2 vectors (8 x 16 doubles with 512-bit vectors): 16 accumulators, 2 B vectors and a
-# broadcast in the 32 vector registers; 8 x 1 for right-edge panels of one vector or less; the
-# skinny kernels (M < 8) read A in place: 4 x 2, 2 x 4 and 1 x 8 vectors.
-SHAPES = [(8, 2, "packed"), (8, 1, "packed"), (4, 2, "direct"), (2, 4, "direct"), (1, 8, "direct")]
+# broadcast in the 32 vector registers; 8 x 1 for right-edge panels of one vector or less; "direct"
+# kernels read A in place (few columns, or the skinny M < 8 rows: 4 x 2, 2 x 4 and 1 x 8 vectors).
+SHAPES = [(8, 2, "packed"), (8, 2, "direct"), (8, 1, "packed"), (8, 1, "direct"), (4, 2, "direct"), (2, 4, "direct"),
+          (1, 8, "direct")]
 
 HEADER = """package dev.graft.tensor.backend.simd;
 

@@ -17,7 +17,9 @@ import jdk.incubator.vector.VectorSpecies;
  *   <li>otherwise the blocked path (Goto/BLIS): NC columns of C at a time, KC steps of K, B packed
  *       into KC x NR panels, MC rows of A packed into KC x MR slivers, and the MR x NR register tile
  *       ({@link DgemmKernels}, 8 x 2 vectors: 8 x 16 doubles with 512-bit vectors) with the B panel
- *       outer. Right-edge panels of one vector or less use the 8 x 1-vector kernel.</li>
+ *       outer. Right-edge panels of one vector or less use the 8 x 1-vector kernel. As in SGEMM,
+ *       B with unit-stride rows is read in place for M <= {@link #DIRECT_B_MAX_M} and A in place for
+ *       N <= {@link #DIRECT_A_MAX_N}.</li>
  * </ul>
  * The blocking comes from {@link CpuCaches} with 8-byte elements (half as many elements per cache
  * as SGEMM). Parallel from {@link #PARALLEL_MIN_FLOPS} over a static grid of blocks of C, one per
@@ -38,6 +40,10 @@ final class Dgemm {
     /** Column block: a KC x NC block of packed B, at most a quarter of L3 (shared) or 4 MiB. */
     static final int NC = Sgemm.prop("graft.dgemm.nc",
             clamp(Math.min(CpuCaches.l3() / 4, 4 << 20) / ((long) KC * Double.BYTES), 4 * NR, 1 << 16) / NR * NR);
+    /** Up to this many rows, B with unit-stride rows is read in place rather than packed (as SGEMM). */
+    static final int DIRECT_B_MAX_M = Sgemm.prop("graft.dgemm.directBMaxM", 4 * MR);
+    /** Up to this many columns, A is read in place rather than packed (broadcasts from MR rows), as SGEMM. */
+    static final int DIRECT_A_MAX_N = Sgemm.prop("graft.dgemm.directAMaxN", 8 * NR);
     /** Column strip of the skinny path (M < MR): the width of its widest kernel, 1 row x 8 vectors. */
     static final int SKINNY_W = 8 * VL;
     /**
@@ -95,6 +101,8 @@ final class Dgemm {
             });
             return;
         }
+        boolean packA = n > DIRECT_A_MAX_N;
+        boolean packB = bcs != 1 || m > DIRECT_B_MAX_M;
         int mPanels = (m + MR - 1) / MR;
         int nPanels = (n + NR - 1) / NR;
         int threads = par ? Parallel.threads() : 1;
@@ -117,7 +125,7 @@ final class Dgemm {
             int i1 = Math.min(m, (int) ((long) mPanels * (bi + 1) / tmf) * MR);
             int j0 = (int) ((long) nPanels * bj / tnf) * NR;
             int j1 = Math.min(n, (int) ((long) nPanels * (bj + 1) / tnf) * NR);
-            blocked(i0, i1, j0, j1, k, alpha, a, ao, ars, acs, b, bo, brs, bcs, beta, c, co, ldc);
+            blocked(i0, i1, j0, j1, k, alpha, a, ao, ars, acs, b, bo, brs, bcs, beta, c, co, ldc, packA, packB);
         });
     }
 
@@ -151,11 +159,17 @@ final class Dgemm {
         }
     }
 
-    /** The five-loop algorithm on rows [i0, i1) and columns [j0, j1) of C, on this thread; A and B packed. */
+    /**
+     * The five-loop algorithm on rows [i0, i1) and columns [j0, j1) of C, on this thread. Packing is
+     * skipped where it does not pay: B with unit-stride rows is read in place when few row slivers
+     * reuse it (!packB), and A is read in place, broadcast from MR rows, when few B panels reuse it
+     * (!packA); a B panel is read in place only when whole vectors of its rows are in range.
+     */
     private static void blocked(int i0, int i1, int j0, int j1, int k, double alpha, double[] a, int ao, int ars, int acs,
-                                double[] b, int bo, int brs, int bcs, double beta, double[] c, int co, int ldc) {
+                                double[] b, int bo, int brs, int bcs, double beta, double[] c, int co, int ldc,
+                                boolean packA, boolean packB) {
         int kcMax = Math.min(k, KC);
-        double[] ap = buffer(0, ((Math.min(i1 - i0, MC) + MR - 1) / MR) * MR * kcMax);
+        double[] ap = packA ? buffer(0, ((Math.min(i1 - i0, MC) + MR - 1) / MR) * MR * kcMax) : null;
         double[] bp = buffer(1, ((Math.min(j1 - j0, NC) + NR - 1) / NR) * NR * kcMax);
         double[] tile = buffer(2, MR * NR);
         for (int jc = j0; jc < j1; jc += NC) {
@@ -164,33 +178,58 @@ final class Dgemm {
             for (int pc = 0; pc < k; pc += KC) {
                 int kc = Math.min(KC, k - pc);
                 double betaK = pc == 0 ? beta : 1.0;
+                int bBase = bo + pc * brs + jc * bcs;
                 for (int t = 0; t < nPanels; t++) {
-                    packB(b, bo + pc * brs + jc * bcs, brs, bcs, kc, nc, t, NR, bp);
+                    if (packB || !inPlaceWidth(Math.min(NR, nc - t * NR))) {
+                        packB(b, bBase, brs, bcs, kc, nc, t, NR, bp);
+                    }
                 }
                 for (int ic = i0; ic < i1; ic += MC) {
                     int mc = Math.min(MC, i1 - ic);
-                    for (int t = 0; t < (mc + MR - 1) / MR; t++) {
-                        packA(a, ao + ic * ars + pc * acs, ars, acs, mc, kc, t, ap);
+                    int aBase = ao + ic * ars + pc * acs;
+                    if (packA) {
+                        for (int t = 0; t < (mc + MR - 1) / MR; t++) {
+                            packA(a, aBase, ars, acs, mc, kc, t, ap);
+                        }
                     }
                     for (int t = 0; t < nPanels; t++) {
                         int jr = t * NR;
                         int nr = Math.min(NR, nc - jr);
-                        int pb = t * kc * NR;
+                        boolean inPlace = !packB && inPlaceWidth(nr);
+                        double[] bArr = inPlace ? b : bp;
+                        int pb = inPlace ? bBase + jr : t * kc * NR;
+                        int bStride = inPlace ? brs : NR;
                         int cCol = co + jc + jr;
                         for (int ir = 0; ir < mc; ir += MR) {
                             int mr = Math.min(MR, mc - ir);
                             int cOff = cCol + (ic + ir) * ldc;
-                            int pa = (ir / MR) * kc * MR;
-                            if (nr <= VL) {
-                                DgemmKernels.packed8x1(kc, ap, pa, bp, pb, NR, c, cOff, ldc, mr, nr, alpha, betaK, tile, false);
+                            if (packA) {
+                                int pa = (ir / MR) * kc * MR;
+                                if (nr <= VL) {
+                                    DgemmKernels.packed8x1(kc, ap, pa, bArr, pb, bStride, c, cOff, ldc, mr, nr, alpha, betaK, tile, false);
+                                } else {
+                                    DgemmKernels.packed8x2(kc, ap, pa, bArr, pb, bStride, c, cOff, ldc, mr, nr, alpha, betaK, tile, false);
+                                }
                             } else {
-                                DgemmKernels.packed8x2(kc, ap, pa, bp, pb, NR, c, cOff, ldc, mr, nr, alpha, betaK, tile, false);
+                                int pa = aBase + ir * ars;
+                                if (nr <= VL) {
+                                    DgemmKernels.direct8x1(kc, a, pa, ars, acs, bArr, pb, bStride, c, cOff, ldc, mr, nr, alpha, betaK,
+                                            tile, false);
+                                } else {
+                                    DgemmKernels.direct8x2(kc, a, pa, ars, acs, bArr, pb, bStride, c, cOff, ldc, mr, nr, alpha, betaK,
+                                            tile, false);
+                                }
                             }
                         }
                     }
                 }
             }
         }
+    }
+
+    /** Whether a panel nr columns wide can be read from an unpacked B: the kernels read NR or, at the right edge, VL lanes. */
+    private static boolean inPlaceWidth(int nr) {
+        return nr == NR || nr == VL;
     }
 
     /**

@@ -103,6 +103,100 @@ final class DgemmKernels {
         Dgemm.update(tile, 2 * VL, c, co, ldc, mr, nr, alpha, beta, tc);
     }
 
+    /** 8 x 2*VL tile; A(r, p) = a[pa + r*ars + p*acs] (rows past mr re-read row mr-1); B rows at b[pb + p*brs]. */
+    static void direct8x2(int kc, double[] a, int pa, int ars, int acs, double[] b, int pb, int brs, double[] c, int co,
+                       int ldc, int mr, int nr, double alpha, double beta, double[] tile, boolean tc) {
+        int a0 = pa;
+        int a1 = pa + Math.min(1, mr - 1) * ars;
+        int a2 = pa + Math.min(2, mr - 1) * ars;
+        int a3 = pa + Math.min(3, mr - 1) * ars;
+        int a4 = pa + Math.min(4, mr - 1) * ars;
+        int a5 = pa + Math.min(5, mr - 1) * ars;
+        int a6 = pa + Math.min(6, mr - 1) * ars;
+        int a7 = pa + Math.min(7, mr - 1) * ars;
+        DoubleVector c00 = DoubleVector.zero(S), c01 = DoubleVector.zero(S);
+        DoubleVector c10 = DoubleVector.zero(S), c11 = DoubleVector.zero(S);
+        DoubleVector c20 = DoubleVector.zero(S), c21 = DoubleVector.zero(S);
+        DoubleVector c30 = DoubleVector.zero(S), c31 = DoubleVector.zero(S);
+        DoubleVector c40 = DoubleVector.zero(S), c41 = DoubleVector.zero(S);
+        DoubleVector c50 = DoubleVector.zero(S), c51 = DoubleVector.zero(S);
+        DoubleVector c60 = DoubleVector.zero(S), c61 = DoubleVector.zero(S);
+        DoubleVector c70 = DoubleVector.zero(S), c71 = DoubleVector.zero(S);
+        for (int p = 0, q = 0; p < kc; p++, q += acs, pb += brs) {
+            DoubleVector b0 = DoubleVector.fromArray(S, b, pb);
+            DoubleVector b1 = DoubleVector.fromArray(S, b, pb + 1 * VL);
+            DoubleVector x0 = DoubleVector.broadcast(S, a[a0 + q]);
+            c00 = x0.fma(b0, c00);
+            c01 = x0.fma(b1, c01);
+            DoubleVector x1 = DoubleVector.broadcast(S, a[a1 + q]);
+            c10 = x1.fma(b0, c10);
+            c11 = x1.fma(b1, c11);
+            DoubleVector x2 = DoubleVector.broadcast(S, a[a2 + q]);
+            c20 = x2.fma(b0, c20);
+            c21 = x2.fma(b1, c21);
+            DoubleVector x3 = DoubleVector.broadcast(S, a[a3 + q]);
+            c30 = x3.fma(b0, c30);
+            c31 = x3.fma(b1, c31);
+            DoubleVector x4 = DoubleVector.broadcast(S, a[a4 + q]);
+            c40 = x4.fma(b0, c40);
+            c41 = x4.fma(b1, c41);
+            DoubleVector x5 = DoubleVector.broadcast(S, a[a5 + q]);
+            c50 = x5.fma(b0, c50);
+            c51 = x5.fma(b1, c51);
+            DoubleVector x6 = DoubleVector.broadcast(S, a[a6 + q]);
+            c60 = x6.fma(b0, c60);
+            c61 = x6.fma(b1, c61);
+            DoubleVector x7 = DoubleVector.broadcast(S, a[a7 + q]);
+            c70 = x7.fma(b0, c70);
+            c71 = x7.fma(b1, c71);
+        }
+        if (!tc && mr == 8 && nr == 2 * VL && alpha == 1.0 && (beta == 0.0 || beta == 1.0)) {
+            boolean load = beta != 0.0;
+            int o0 = co + 0 * ldc;
+            (load ? c00.add(DoubleVector.fromArray(S, c, o0)) : c00).intoArray(c, o0);
+            (load ? c01.add(DoubleVector.fromArray(S, c, o0 + 1 * VL)) : c01).intoArray(c, o0 + 1 * VL);
+            int o1 = co + 1 * ldc;
+            (load ? c10.add(DoubleVector.fromArray(S, c, o1)) : c10).intoArray(c, o1);
+            (load ? c11.add(DoubleVector.fromArray(S, c, o1 + 1 * VL)) : c11).intoArray(c, o1 + 1 * VL);
+            int o2 = co + 2 * ldc;
+            (load ? c20.add(DoubleVector.fromArray(S, c, o2)) : c20).intoArray(c, o2);
+            (load ? c21.add(DoubleVector.fromArray(S, c, o2 + 1 * VL)) : c21).intoArray(c, o2 + 1 * VL);
+            int o3 = co + 3 * ldc;
+            (load ? c30.add(DoubleVector.fromArray(S, c, o3)) : c30).intoArray(c, o3);
+            (load ? c31.add(DoubleVector.fromArray(S, c, o3 + 1 * VL)) : c31).intoArray(c, o3 + 1 * VL);
+            int o4 = co + 4 * ldc;
+            (load ? c40.add(DoubleVector.fromArray(S, c, o4)) : c40).intoArray(c, o4);
+            (load ? c41.add(DoubleVector.fromArray(S, c, o4 + 1 * VL)) : c41).intoArray(c, o4 + 1 * VL);
+            int o5 = co + 5 * ldc;
+            (load ? c50.add(DoubleVector.fromArray(S, c, o5)) : c50).intoArray(c, o5);
+            (load ? c51.add(DoubleVector.fromArray(S, c, o5 + 1 * VL)) : c51).intoArray(c, o5 + 1 * VL);
+            int o6 = co + 6 * ldc;
+            (load ? c60.add(DoubleVector.fromArray(S, c, o6)) : c60).intoArray(c, o6);
+            (load ? c61.add(DoubleVector.fromArray(S, c, o6 + 1 * VL)) : c61).intoArray(c, o6 + 1 * VL);
+            int o7 = co + 7 * ldc;
+            (load ? c70.add(DoubleVector.fromArray(S, c, o7)) : c70).intoArray(c, o7);
+            (load ? c71.add(DoubleVector.fromArray(S, c, o7 + 1 * VL)) : c71).intoArray(c, o7 + 1 * VL);
+            return;
+        }
+        c00.intoArray(tile, 0 * VL);
+        c01.intoArray(tile, 0 * VL + 1 * VL);
+        c10.intoArray(tile, 2 * VL);
+        c11.intoArray(tile, 2 * VL + 1 * VL);
+        c20.intoArray(tile, 4 * VL);
+        c21.intoArray(tile, 4 * VL + 1 * VL);
+        c30.intoArray(tile, 6 * VL);
+        c31.intoArray(tile, 6 * VL + 1 * VL);
+        c40.intoArray(tile, 8 * VL);
+        c41.intoArray(tile, 8 * VL + 1 * VL);
+        c50.intoArray(tile, 10 * VL);
+        c51.intoArray(tile, 10 * VL + 1 * VL);
+        c60.intoArray(tile, 12 * VL);
+        c61.intoArray(tile, 12 * VL + 1 * VL);
+        c70.intoArray(tile, 14 * VL);
+        c71.intoArray(tile, 14 * VL + 1 * VL);
+        Dgemm.update(tile, 2 * VL, c, co, ldc, mr, nr, alpha, beta, tc);
+    }
+
     /** 8 x 1*VL tile; A packed as ap[pa + p*8 + r]; B rows at b[pb + p*brs], lanes contiguous. */
     static void packed8x1(int kc, double[] a, int pa, double[] b, int pb, int brs, double[] c, int co, int ldc,
                        int mr, int nr, double alpha, double beta, double[] tile,
@@ -132,6 +226,75 @@ final class DgemmKernels {
             DoubleVector x6 = DoubleVector.broadcast(S, a[pa + 6]);
             c60 = x6.fma(b0, c60);
             DoubleVector x7 = DoubleVector.broadcast(S, a[pa + 7]);
+            c70 = x7.fma(b0, c70);
+        }
+        if (!tc && mr == 8 && nr == 1 * VL && alpha == 1.0 && (beta == 0.0 || beta == 1.0)) {
+            boolean load = beta != 0.0;
+            int o0 = co + 0 * ldc;
+            (load ? c00.add(DoubleVector.fromArray(S, c, o0)) : c00).intoArray(c, o0);
+            int o1 = co + 1 * ldc;
+            (load ? c10.add(DoubleVector.fromArray(S, c, o1)) : c10).intoArray(c, o1);
+            int o2 = co + 2 * ldc;
+            (load ? c20.add(DoubleVector.fromArray(S, c, o2)) : c20).intoArray(c, o2);
+            int o3 = co + 3 * ldc;
+            (load ? c30.add(DoubleVector.fromArray(S, c, o3)) : c30).intoArray(c, o3);
+            int o4 = co + 4 * ldc;
+            (load ? c40.add(DoubleVector.fromArray(S, c, o4)) : c40).intoArray(c, o4);
+            int o5 = co + 5 * ldc;
+            (load ? c50.add(DoubleVector.fromArray(S, c, o5)) : c50).intoArray(c, o5);
+            int o6 = co + 6 * ldc;
+            (load ? c60.add(DoubleVector.fromArray(S, c, o6)) : c60).intoArray(c, o6);
+            int o7 = co + 7 * ldc;
+            (load ? c70.add(DoubleVector.fromArray(S, c, o7)) : c70).intoArray(c, o7);
+            return;
+        }
+        c00.intoArray(tile, 0 * VL);
+        c10.intoArray(tile, 1 * VL);
+        c20.intoArray(tile, 2 * VL);
+        c30.intoArray(tile, 3 * VL);
+        c40.intoArray(tile, 4 * VL);
+        c50.intoArray(tile, 5 * VL);
+        c60.intoArray(tile, 6 * VL);
+        c70.intoArray(tile, 7 * VL);
+        Dgemm.update(tile, 1 * VL, c, co, ldc, mr, nr, alpha, beta, tc);
+    }
+
+    /** 8 x 1*VL tile; A(r, p) = a[pa + r*ars + p*acs] (rows past mr re-read row mr-1); B rows at b[pb + p*brs]. */
+    static void direct8x1(int kc, double[] a, int pa, int ars, int acs, double[] b, int pb, int brs, double[] c, int co,
+                       int ldc, int mr, int nr, double alpha, double beta, double[] tile, boolean tc) {
+        int a0 = pa;
+        int a1 = pa + Math.min(1, mr - 1) * ars;
+        int a2 = pa + Math.min(2, mr - 1) * ars;
+        int a3 = pa + Math.min(3, mr - 1) * ars;
+        int a4 = pa + Math.min(4, mr - 1) * ars;
+        int a5 = pa + Math.min(5, mr - 1) * ars;
+        int a6 = pa + Math.min(6, mr - 1) * ars;
+        int a7 = pa + Math.min(7, mr - 1) * ars;
+        DoubleVector c00 = DoubleVector.zero(S);
+        DoubleVector c10 = DoubleVector.zero(S);
+        DoubleVector c20 = DoubleVector.zero(S);
+        DoubleVector c30 = DoubleVector.zero(S);
+        DoubleVector c40 = DoubleVector.zero(S);
+        DoubleVector c50 = DoubleVector.zero(S);
+        DoubleVector c60 = DoubleVector.zero(S);
+        DoubleVector c70 = DoubleVector.zero(S);
+        for (int p = 0, q = 0; p < kc; p++, q += acs, pb += brs) {
+            DoubleVector b0 = DoubleVector.fromArray(S, b, pb);
+            DoubleVector x0 = DoubleVector.broadcast(S, a[a0 + q]);
+            c00 = x0.fma(b0, c00);
+            DoubleVector x1 = DoubleVector.broadcast(S, a[a1 + q]);
+            c10 = x1.fma(b0, c10);
+            DoubleVector x2 = DoubleVector.broadcast(S, a[a2 + q]);
+            c20 = x2.fma(b0, c20);
+            DoubleVector x3 = DoubleVector.broadcast(S, a[a3 + q]);
+            c30 = x3.fma(b0, c30);
+            DoubleVector x4 = DoubleVector.broadcast(S, a[a4 + q]);
+            c40 = x4.fma(b0, c40);
+            DoubleVector x5 = DoubleVector.broadcast(S, a[a5 + q]);
+            c50 = x5.fma(b0, c50);
+            DoubleVector x6 = DoubleVector.broadcast(S, a[a6 + q]);
+            c60 = x6.fma(b0, c60);
+            DoubleVector x7 = DoubleVector.broadcast(S, a[a7 + q]);
             c70 = x7.fma(b0, c70);
         }
         if (!tc && mr == 8 && nr == 1 * VL && alpha == 1.0 && (beta == 0.0 || beta == 1.0)) {
