@@ -47,10 +47,12 @@ final class Dgemm {
     /** Column strip of the skinny path (M < MR): the width of its widest kernel, 1 row x 8 vectors. */
     static final int SKINNY_W = 8 * VL;
     /**
-     * Below this many flops (2 m n k) a product stays on the calling thread. Half of SGEMM's cut-off:
-     * a double FMA does half the flops of a float one, so this is the same time on one core (about 80 us).
+     * Below this many flops (2 m n k) a product stays on the calling thread: the same cut-off as SGEMM's
+     * (about 160 us of float64 work on one core). Measured on 2 threads, both cores idle, always vs never
+     * parallel (GemmRatio -Dfloat64, 26 Nov 2026): 128^3 (4.2 MFLOP) 38-44 vs 46-50 GFLOP/s, 144^3 42 vs 50,
+     * 160^3 (8.2 MFLOP) 47-54 vs 46-51, 200^3 60 vs 46, 256^3 73 vs 51.
      */
-    static final long PARALLEL_MIN_FLOPS = Sgemm.prop("graft.dgemm.parallelMinFlops", 1 << 22);
+    static final long PARALLEL_MIN_FLOPS = Sgemm.prop("graft.dgemm.parallelMinFlops", 1 << 23);
     /** The cut-off in use: PARALLEL_MIN_FLOPS, lowered by tests so that small products take the parallel paths too. */
     static volatile long parallelMinFlops = PARALLEL_MIN_FLOPS;
 
