@@ -44,9 +44,17 @@ public final class Conv2dKernels {
         return groups > 1 && groups == x.shape()[1] && w.shape()[1] == 1 && VectorInfo.available();
     }
 
+    /**
+     * Whether the in-place 1 x 1 path is on ({@code -Dgraft.conv.pointwise=true}). Off by default:
+     * it saves the column copy (0.8 MB per sample on [64, 56, 56]) but JMH measured it 5-30 %
+     * slower than im2col + GEMM on this machine in every paired run (bench/RESULTS.md), cause not
+     * yet found.
+     */
+    static final String POINTWISE = "graft.conv.pointwise";
+
     /** A 1 x 1 window with stride 1 and no padding (dilation does not matter for one tap): the input is its own im2col. */
     private static boolean pointwise(int[] g) {
-        return g[0] == 1 && g[1] == 1 && g[2] == 1 && g[3] == 1 && g[4] == 0 && g[5] == 0;
+        return Boolean.getBoolean(POINTWISE) && g[0] == 1 && g[1] == 1 && g[2] == 1 && g[3] == 1 && g[4] == 0 && g[5] == 0;
     }
 
     /**
