@@ -8,7 +8,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from gen_sgemm_kernels import kernel  # noqa: E402
+from gen_sgemm_kernels import dot, kernel  # noqa: E402
 
 # 8 rows x 2 vectors (8 x 16 doubles with 512-bit vectors): 16 accumulators, 2 B vectors and a
 # broadcast in the 32 vector registers; 8 x 1 for right-edge panels of one vector or less; "direct"
@@ -16,9 +16,13 @@ from gen_sgemm_kernels import kernel  # noqa: E402
 SHAPES = [(8, 2, "packed"), (8, 2, "direct"), (8, 1, "packed"), (8, 1, "direct"), (4, 2, "direct"), (2, 4, "direct"),
           (1, 8, "direct")]
 
+# dot products along K for N <= 8 (matrix times vector): 4 x 4, and 2 x 8 / 1 x 8 for the last rows
+DOTS = [(4, 4), (2, 8), (1, 8)]
+
 HEADER = """package dev.graft.tensor.backend.simd;
 
 import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -33,9 +37,17 @@ final class DgemmKernels {
 
     private DgemmKernels() {
     }
+
+    // Lane pairs (i, i + w) for the dot kernels' horizontal sums: a fixed tree of lanewise adds, not
+    // reduceLanes(ADD), whose order is unspecified (see SgemmKernels).
+    private static final VectorShuffle<Double> HALF16 = VectorShuffle.fromOp(S, i -> (i + 16) % VL);
+    private static final VectorShuffle<Double> HALF8 = VectorShuffle.fromOp(S, i -> (i + 8) % VL);
+    private static final VectorShuffle<Double> HALF4 = VectorShuffle.fromOp(S, i -> (i + 4) % VL);
+    private static final VectorShuffle<Double> HALF2 = VectorShuffle.fromOp(S, i -> (i + 2) % VL);
+    private static final VectorShuffle<Double> HALF1 = VectorShuffle.fromOp(S, i -> (i + 1) % VL);
 """
 
 if __name__ == "__main__":
     print(HEADER)
-    print("\n\n".join(kernel(*s, t="double") for s in SHAPES))
+    print("\n\n".join([kernel(*s, t="double") for s in SHAPES] + [dot(r, c, t="double") for r, c in DOTS]))
     print("}")

@@ -70,8 +70,9 @@ def kernel(R, V, layout, t="float"):
 
 
 
-def dot(R, C):
-    """R rows x C columns of C as dot products along k: A rows and B^T rows unit-stride."""
+def dot(R, C, t="float"):
+    """R rows x C columns of C as dot products along k: A rows and B^T rows unit-stride; t as for kernel()."""
+    vec, cls = ("FloatVector", "Sgemm") if t == "float" else ("DoubleVector", "Dgemm")
     L = []
     w = L.append
     w(f"    /**")
@@ -79,20 +80,20 @@ def dot(R, C):
     w(f"     * B(p, j) = bt[pb + j*ldbt + p] (B transposed, unit-stride along k). Rows past mr and columns past nr")
     w(f"     * re-read the last valid one. Per element: lane sums in vector order, then the k tail in p order.")
     w(f"     */")
-    w(f"    static void dot{R}x{C}(int k, float[] a, int pa, int lda, float[] bt, int pb, int ldbt, float[] c, int co, int ldc,")
-    w(f"                        int mr, int nr, float alpha, float beta) {{")
+    w(f"    static void dot{R}x{C}(int k, {t}[] a, int pa, int lda, {t}[] bt, int pb, int ldbt, {t}[] c, int co, int ldc,")
+    w(f"                        int mr, int nr, {t} alpha, {t} beta) {{")
     for r in range(R):
         w(f"        int a{r} = pa + Math.min({r}, mr - 1) * lda;")
     for j in range(C):
         w(f"        int b{j} = pb + Math.min({j}, nr - 1) * ldbt;")
     for r in range(R):
-        w("        FloatVector " + ", ".join(f"s{r}{j} = FloatVector.zero(S)" for j in range(C)) + ";")
+        w(f"        {vec} " + ", ".join(f"s{r}{j} = {vec}.zero(S)" for j in range(C)) + ";")
     w("        int kv = S.loopBound(k);")
     w("        for (int p = 0; p < kv; p += VL) {")
     for j in range(C):
-        w(f"            FloatVector y{j} = FloatVector.fromArray(S, bt, b{j} + p);")
+        w(f"            {vec} y{j} = {vec}.fromArray(S, bt, b{j} + p);")
     for r in range(R):
-        w(f"            FloatVector x{r} = FloatVector.fromArray(S, a, a{r} + p);")
+        w(f"            {vec} x{r} = {vec}.fromArray(S, a, a{r} + p);")
         for j in range(C):
             w(f"            s{r}{j} = x{r}.fma(y{j}, s{r}{j});")
     w("        }")
@@ -109,11 +110,11 @@ def dot(R, C):
                 w(f"{ii}if (VL > {h}) {{")
                 w(f"{ii}    s{r}{j} = s{r}{j}.add(s{r}{j}.rearrange(HALF{h}));")
                 w(f"{ii}}}")
-            w(f"{ii}float t{r}{j} = s{r}{j}.lane(0);")
+            w(f"{ii}{t} t{r}{j} = s{r}{j}.lane(0);")
             w(f"{ii}for (int p = kv; p < k; p++) {{")
             w(f"{ii}    t{r}{j} = Math.fma(a[a{r} + p], bt[b{j} + p], t{r}{j});")
             w(f"{ii}}}")
-            w(f"{ii}Sgemm.update(t{r}{j}, c, co + {r} * ldc + {j}, alpha, beta);")
+            w(f"{ii}{cls}.update(t{r}{j}, c, co + {r} * ldc + {j}, alpha, beta);")
             if j > 0:
                 w(f"{ind}}}")
         if r > 0:

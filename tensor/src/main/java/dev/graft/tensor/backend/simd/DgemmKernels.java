@@ -1,6 +1,7 @@
 package dev.graft.tensor.backend.simd;
 
 import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -15,6 +16,14 @@ final class DgemmKernels {
 
     private DgemmKernels() {
     }
+
+    // Lane pairs (i, i + w) for the dot kernels' horizontal sums: a fixed tree of lanewise adds, not
+    // reduceLanes(ADD), whose order is unspecified (see SgemmKernels).
+    private static final VectorShuffle<Double> HALF16 = VectorShuffle.fromOp(S, i -> (i + 16) % VL);
+    private static final VectorShuffle<Double> HALF8 = VectorShuffle.fromOp(S, i -> (i + 8) % VL);
+    private static final VectorShuffle<Double> HALF4 = VectorShuffle.fromOp(S, i -> (i + 4) % VL);
+    private static final VectorShuffle<Double> HALF2 = VectorShuffle.fromOp(S, i -> (i + 2) % VL);
+    private static final VectorShuffle<Double> HALF1 = VectorShuffle.fromOp(S, i -> (i + 1) % VL);
 
     /** 8 x 2*VL tile; A packed as ap[pa + p*8 + r]; B rows at b[pb + p*brs], lanes contiguous. */
     static void packed8x2(int kc, double[] a, int pa, double[] b, int pb, int brs, double[] c, int co, int ldc,
@@ -476,5 +485,1016 @@ final class DgemmKernels {
         c06.intoArray(tile, 0 * VL + 6 * VL);
         c07.intoArray(tile, 0 * VL + 7 * VL);
         Dgemm.update(tile, 8 * VL, c, co, ldc, mr, nr, alpha, beta, tc);
+    }
+
+    /**
+     * 4 x 4 tile as dot products over k, for N too small for the broadcast kernels: A(r, p) = a[pa + r*lda + p],
+     * B(p, j) = bt[pb + j*ldbt + p] (B transposed, unit-stride along k). Rows past mr and columns past nr
+     * re-read the last valid one. Per element: lane sums in vector order, then the k tail in p order.
+     */
+    static void dot4x4(int k, double[] a, int pa, int lda, double[] bt, int pb, int ldbt, double[] c, int co, int ldc,
+                        int mr, int nr, double alpha, double beta) {
+        int a0 = pa + Math.min(0, mr - 1) * lda;
+        int a1 = pa + Math.min(1, mr - 1) * lda;
+        int a2 = pa + Math.min(2, mr - 1) * lda;
+        int a3 = pa + Math.min(3, mr - 1) * lda;
+        int b0 = pb + Math.min(0, nr - 1) * ldbt;
+        int b1 = pb + Math.min(1, nr - 1) * ldbt;
+        int b2 = pb + Math.min(2, nr - 1) * ldbt;
+        int b3 = pb + Math.min(3, nr - 1) * ldbt;
+        DoubleVector s00 = DoubleVector.zero(S), s01 = DoubleVector.zero(S), s02 = DoubleVector.zero(S), s03 = DoubleVector.zero(S);
+        DoubleVector s10 = DoubleVector.zero(S), s11 = DoubleVector.zero(S), s12 = DoubleVector.zero(S), s13 = DoubleVector.zero(S);
+        DoubleVector s20 = DoubleVector.zero(S), s21 = DoubleVector.zero(S), s22 = DoubleVector.zero(S), s23 = DoubleVector.zero(S);
+        DoubleVector s30 = DoubleVector.zero(S), s31 = DoubleVector.zero(S), s32 = DoubleVector.zero(S), s33 = DoubleVector.zero(S);
+        int kv = S.loopBound(k);
+        for (int p = 0; p < kv; p += VL) {
+            DoubleVector y0 = DoubleVector.fromArray(S, bt, b0 + p);
+            DoubleVector y1 = DoubleVector.fromArray(S, bt, b1 + p);
+            DoubleVector y2 = DoubleVector.fromArray(S, bt, b2 + p);
+            DoubleVector y3 = DoubleVector.fromArray(S, bt, b3 + p);
+            DoubleVector x0 = DoubleVector.fromArray(S, a, a0 + p);
+            s00 = x0.fma(y0, s00);
+            s01 = x0.fma(y1, s01);
+            s02 = x0.fma(y2, s02);
+            s03 = x0.fma(y3, s03);
+            DoubleVector x1 = DoubleVector.fromArray(S, a, a1 + p);
+            s10 = x1.fma(y0, s10);
+            s11 = x1.fma(y1, s11);
+            s12 = x1.fma(y2, s12);
+            s13 = x1.fma(y3, s13);
+            DoubleVector x2 = DoubleVector.fromArray(S, a, a2 + p);
+            s20 = x2.fma(y0, s20);
+            s21 = x2.fma(y1, s21);
+            s22 = x2.fma(y2, s22);
+            s23 = x2.fma(y3, s23);
+            DoubleVector x3 = DoubleVector.fromArray(S, a, a3 + p);
+            s30 = x3.fma(y0, s30);
+            s31 = x3.fma(y1, s31);
+            s32 = x3.fma(y2, s32);
+            s33 = x3.fma(y3, s33);
+        }
+        if (VL > 16) {
+            s00 = s00.add(s00.rearrange(HALF16));
+        }
+        if (VL > 8) {
+            s00 = s00.add(s00.rearrange(HALF8));
+        }
+        if (VL > 4) {
+            s00 = s00.add(s00.rearrange(HALF4));
+        }
+        if (VL > 2) {
+            s00 = s00.add(s00.rearrange(HALF2));
+        }
+        if (VL > 1) {
+            s00 = s00.add(s00.rearrange(HALF1));
+        }
+        double t00 = s00.lane(0);
+        for (int p = kv; p < k; p++) {
+            t00 = Math.fma(a[a0 + p], bt[b0 + p], t00);
+        }
+        Dgemm.update(t00, c, co + 0 * ldc + 0, alpha, beta);
+        if (nr > 1) {
+            if (VL > 16) {
+                s01 = s01.add(s01.rearrange(HALF16));
+            }
+            if (VL > 8) {
+                s01 = s01.add(s01.rearrange(HALF8));
+            }
+            if (VL > 4) {
+                s01 = s01.add(s01.rearrange(HALF4));
+            }
+            if (VL > 2) {
+                s01 = s01.add(s01.rearrange(HALF2));
+            }
+            if (VL > 1) {
+                s01 = s01.add(s01.rearrange(HALF1));
+            }
+            double t01 = s01.lane(0);
+            for (int p = kv; p < k; p++) {
+                t01 = Math.fma(a[a0 + p], bt[b1 + p], t01);
+            }
+            Dgemm.update(t01, c, co + 0 * ldc + 1, alpha, beta);
+        }
+        if (nr > 2) {
+            if (VL > 16) {
+                s02 = s02.add(s02.rearrange(HALF16));
+            }
+            if (VL > 8) {
+                s02 = s02.add(s02.rearrange(HALF8));
+            }
+            if (VL > 4) {
+                s02 = s02.add(s02.rearrange(HALF4));
+            }
+            if (VL > 2) {
+                s02 = s02.add(s02.rearrange(HALF2));
+            }
+            if (VL > 1) {
+                s02 = s02.add(s02.rearrange(HALF1));
+            }
+            double t02 = s02.lane(0);
+            for (int p = kv; p < k; p++) {
+                t02 = Math.fma(a[a0 + p], bt[b2 + p], t02);
+            }
+            Dgemm.update(t02, c, co + 0 * ldc + 2, alpha, beta);
+        }
+        if (nr > 3) {
+            if (VL > 16) {
+                s03 = s03.add(s03.rearrange(HALF16));
+            }
+            if (VL > 8) {
+                s03 = s03.add(s03.rearrange(HALF8));
+            }
+            if (VL > 4) {
+                s03 = s03.add(s03.rearrange(HALF4));
+            }
+            if (VL > 2) {
+                s03 = s03.add(s03.rearrange(HALF2));
+            }
+            if (VL > 1) {
+                s03 = s03.add(s03.rearrange(HALF1));
+            }
+            double t03 = s03.lane(0);
+            for (int p = kv; p < k; p++) {
+                t03 = Math.fma(a[a0 + p], bt[b3 + p], t03);
+            }
+            Dgemm.update(t03, c, co + 0 * ldc + 3, alpha, beta);
+        }
+        if (mr > 1) {
+            if (VL > 16) {
+                s10 = s10.add(s10.rearrange(HALF16));
+            }
+            if (VL > 8) {
+                s10 = s10.add(s10.rearrange(HALF8));
+            }
+            if (VL > 4) {
+                s10 = s10.add(s10.rearrange(HALF4));
+            }
+            if (VL > 2) {
+                s10 = s10.add(s10.rearrange(HALF2));
+            }
+            if (VL > 1) {
+                s10 = s10.add(s10.rearrange(HALF1));
+            }
+            double t10 = s10.lane(0);
+            for (int p = kv; p < k; p++) {
+                t10 = Math.fma(a[a1 + p], bt[b0 + p], t10);
+            }
+            Dgemm.update(t10, c, co + 1 * ldc + 0, alpha, beta);
+            if (nr > 1) {
+                if (VL > 16) {
+                    s11 = s11.add(s11.rearrange(HALF16));
+                }
+                if (VL > 8) {
+                    s11 = s11.add(s11.rearrange(HALF8));
+                }
+                if (VL > 4) {
+                    s11 = s11.add(s11.rearrange(HALF4));
+                }
+                if (VL > 2) {
+                    s11 = s11.add(s11.rearrange(HALF2));
+                }
+                if (VL > 1) {
+                    s11 = s11.add(s11.rearrange(HALF1));
+                }
+                double t11 = s11.lane(0);
+                for (int p = kv; p < k; p++) {
+                    t11 = Math.fma(a[a1 + p], bt[b1 + p], t11);
+                }
+                Dgemm.update(t11, c, co + 1 * ldc + 1, alpha, beta);
+            }
+            if (nr > 2) {
+                if (VL > 16) {
+                    s12 = s12.add(s12.rearrange(HALF16));
+                }
+                if (VL > 8) {
+                    s12 = s12.add(s12.rearrange(HALF8));
+                }
+                if (VL > 4) {
+                    s12 = s12.add(s12.rearrange(HALF4));
+                }
+                if (VL > 2) {
+                    s12 = s12.add(s12.rearrange(HALF2));
+                }
+                if (VL > 1) {
+                    s12 = s12.add(s12.rearrange(HALF1));
+                }
+                double t12 = s12.lane(0);
+                for (int p = kv; p < k; p++) {
+                    t12 = Math.fma(a[a1 + p], bt[b2 + p], t12);
+                }
+                Dgemm.update(t12, c, co + 1 * ldc + 2, alpha, beta);
+            }
+            if (nr > 3) {
+                if (VL > 16) {
+                    s13 = s13.add(s13.rearrange(HALF16));
+                }
+                if (VL > 8) {
+                    s13 = s13.add(s13.rearrange(HALF8));
+                }
+                if (VL > 4) {
+                    s13 = s13.add(s13.rearrange(HALF4));
+                }
+                if (VL > 2) {
+                    s13 = s13.add(s13.rearrange(HALF2));
+                }
+                if (VL > 1) {
+                    s13 = s13.add(s13.rearrange(HALF1));
+                }
+                double t13 = s13.lane(0);
+                for (int p = kv; p < k; p++) {
+                    t13 = Math.fma(a[a1 + p], bt[b3 + p], t13);
+                }
+                Dgemm.update(t13, c, co + 1 * ldc + 3, alpha, beta);
+            }
+        }
+        if (mr > 2) {
+            if (VL > 16) {
+                s20 = s20.add(s20.rearrange(HALF16));
+            }
+            if (VL > 8) {
+                s20 = s20.add(s20.rearrange(HALF8));
+            }
+            if (VL > 4) {
+                s20 = s20.add(s20.rearrange(HALF4));
+            }
+            if (VL > 2) {
+                s20 = s20.add(s20.rearrange(HALF2));
+            }
+            if (VL > 1) {
+                s20 = s20.add(s20.rearrange(HALF1));
+            }
+            double t20 = s20.lane(0);
+            for (int p = kv; p < k; p++) {
+                t20 = Math.fma(a[a2 + p], bt[b0 + p], t20);
+            }
+            Dgemm.update(t20, c, co + 2 * ldc + 0, alpha, beta);
+            if (nr > 1) {
+                if (VL > 16) {
+                    s21 = s21.add(s21.rearrange(HALF16));
+                }
+                if (VL > 8) {
+                    s21 = s21.add(s21.rearrange(HALF8));
+                }
+                if (VL > 4) {
+                    s21 = s21.add(s21.rearrange(HALF4));
+                }
+                if (VL > 2) {
+                    s21 = s21.add(s21.rearrange(HALF2));
+                }
+                if (VL > 1) {
+                    s21 = s21.add(s21.rearrange(HALF1));
+                }
+                double t21 = s21.lane(0);
+                for (int p = kv; p < k; p++) {
+                    t21 = Math.fma(a[a2 + p], bt[b1 + p], t21);
+                }
+                Dgemm.update(t21, c, co + 2 * ldc + 1, alpha, beta);
+            }
+            if (nr > 2) {
+                if (VL > 16) {
+                    s22 = s22.add(s22.rearrange(HALF16));
+                }
+                if (VL > 8) {
+                    s22 = s22.add(s22.rearrange(HALF8));
+                }
+                if (VL > 4) {
+                    s22 = s22.add(s22.rearrange(HALF4));
+                }
+                if (VL > 2) {
+                    s22 = s22.add(s22.rearrange(HALF2));
+                }
+                if (VL > 1) {
+                    s22 = s22.add(s22.rearrange(HALF1));
+                }
+                double t22 = s22.lane(0);
+                for (int p = kv; p < k; p++) {
+                    t22 = Math.fma(a[a2 + p], bt[b2 + p], t22);
+                }
+                Dgemm.update(t22, c, co + 2 * ldc + 2, alpha, beta);
+            }
+            if (nr > 3) {
+                if (VL > 16) {
+                    s23 = s23.add(s23.rearrange(HALF16));
+                }
+                if (VL > 8) {
+                    s23 = s23.add(s23.rearrange(HALF8));
+                }
+                if (VL > 4) {
+                    s23 = s23.add(s23.rearrange(HALF4));
+                }
+                if (VL > 2) {
+                    s23 = s23.add(s23.rearrange(HALF2));
+                }
+                if (VL > 1) {
+                    s23 = s23.add(s23.rearrange(HALF1));
+                }
+                double t23 = s23.lane(0);
+                for (int p = kv; p < k; p++) {
+                    t23 = Math.fma(a[a2 + p], bt[b3 + p], t23);
+                }
+                Dgemm.update(t23, c, co + 2 * ldc + 3, alpha, beta);
+            }
+        }
+        if (mr > 3) {
+            if (VL > 16) {
+                s30 = s30.add(s30.rearrange(HALF16));
+            }
+            if (VL > 8) {
+                s30 = s30.add(s30.rearrange(HALF8));
+            }
+            if (VL > 4) {
+                s30 = s30.add(s30.rearrange(HALF4));
+            }
+            if (VL > 2) {
+                s30 = s30.add(s30.rearrange(HALF2));
+            }
+            if (VL > 1) {
+                s30 = s30.add(s30.rearrange(HALF1));
+            }
+            double t30 = s30.lane(0);
+            for (int p = kv; p < k; p++) {
+                t30 = Math.fma(a[a3 + p], bt[b0 + p], t30);
+            }
+            Dgemm.update(t30, c, co + 3 * ldc + 0, alpha, beta);
+            if (nr > 1) {
+                if (VL > 16) {
+                    s31 = s31.add(s31.rearrange(HALF16));
+                }
+                if (VL > 8) {
+                    s31 = s31.add(s31.rearrange(HALF8));
+                }
+                if (VL > 4) {
+                    s31 = s31.add(s31.rearrange(HALF4));
+                }
+                if (VL > 2) {
+                    s31 = s31.add(s31.rearrange(HALF2));
+                }
+                if (VL > 1) {
+                    s31 = s31.add(s31.rearrange(HALF1));
+                }
+                double t31 = s31.lane(0);
+                for (int p = kv; p < k; p++) {
+                    t31 = Math.fma(a[a3 + p], bt[b1 + p], t31);
+                }
+                Dgemm.update(t31, c, co + 3 * ldc + 1, alpha, beta);
+            }
+            if (nr > 2) {
+                if (VL > 16) {
+                    s32 = s32.add(s32.rearrange(HALF16));
+                }
+                if (VL > 8) {
+                    s32 = s32.add(s32.rearrange(HALF8));
+                }
+                if (VL > 4) {
+                    s32 = s32.add(s32.rearrange(HALF4));
+                }
+                if (VL > 2) {
+                    s32 = s32.add(s32.rearrange(HALF2));
+                }
+                if (VL > 1) {
+                    s32 = s32.add(s32.rearrange(HALF1));
+                }
+                double t32 = s32.lane(0);
+                for (int p = kv; p < k; p++) {
+                    t32 = Math.fma(a[a3 + p], bt[b2 + p], t32);
+                }
+                Dgemm.update(t32, c, co + 3 * ldc + 2, alpha, beta);
+            }
+            if (nr > 3) {
+                if (VL > 16) {
+                    s33 = s33.add(s33.rearrange(HALF16));
+                }
+                if (VL > 8) {
+                    s33 = s33.add(s33.rearrange(HALF8));
+                }
+                if (VL > 4) {
+                    s33 = s33.add(s33.rearrange(HALF4));
+                }
+                if (VL > 2) {
+                    s33 = s33.add(s33.rearrange(HALF2));
+                }
+                if (VL > 1) {
+                    s33 = s33.add(s33.rearrange(HALF1));
+                }
+                double t33 = s33.lane(0);
+                for (int p = kv; p < k; p++) {
+                    t33 = Math.fma(a[a3 + p], bt[b3 + p], t33);
+                }
+                Dgemm.update(t33, c, co + 3 * ldc + 3, alpha, beta);
+            }
+        }
+    }
+
+    /**
+     * 2 x 8 tile as dot products over k, for N too small for the broadcast kernels: A(r, p) = a[pa + r*lda + p],
+     * B(p, j) = bt[pb + j*ldbt + p] (B transposed, unit-stride along k). Rows past mr and columns past nr
+     * re-read the last valid one. Per element: lane sums in vector order, then the k tail in p order.
+     */
+    static void dot2x8(int k, double[] a, int pa, int lda, double[] bt, int pb, int ldbt, double[] c, int co, int ldc,
+                        int mr, int nr, double alpha, double beta) {
+        int a0 = pa + Math.min(0, mr - 1) * lda;
+        int a1 = pa + Math.min(1, mr - 1) * lda;
+        int b0 = pb + Math.min(0, nr - 1) * ldbt;
+        int b1 = pb + Math.min(1, nr - 1) * ldbt;
+        int b2 = pb + Math.min(2, nr - 1) * ldbt;
+        int b3 = pb + Math.min(3, nr - 1) * ldbt;
+        int b4 = pb + Math.min(4, nr - 1) * ldbt;
+        int b5 = pb + Math.min(5, nr - 1) * ldbt;
+        int b6 = pb + Math.min(6, nr - 1) * ldbt;
+        int b7 = pb + Math.min(7, nr - 1) * ldbt;
+        DoubleVector s00 = DoubleVector.zero(S), s01 = DoubleVector.zero(S), s02 = DoubleVector.zero(S), s03 = DoubleVector.zero(S), s04 = DoubleVector.zero(S), s05 = DoubleVector.zero(S), s06 = DoubleVector.zero(S), s07 = DoubleVector.zero(S);
+        DoubleVector s10 = DoubleVector.zero(S), s11 = DoubleVector.zero(S), s12 = DoubleVector.zero(S), s13 = DoubleVector.zero(S), s14 = DoubleVector.zero(S), s15 = DoubleVector.zero(S), s16 = DoubleVector.zero(S), s17 = DoubleVector.zero(S);
+        int kv = S.loopBound(k);
+        for (int p = 0; p < kv; p += VL) {
+            DoubleVector y0 = DoubleVector.fromArray(S, bt, b0 + p);
+            DoubleVector y1 = DoubleVector.fromArray(S, bt, b1 + p);
+            DoubleVector y2 = DoubleVector.fromArray(S, bt, b2 + p);
+            DoubleVector y3 = DoubleVector.fromArray(S, bt, b3 + p);
+            DoubleVector y4 = DoubleVector.fromArray(S, bt, b4 + p);
+            DoubleVector y5 = DoubleVector.fromArray(S, bt, b5 + p);
+            DoubleVector y6 = DoubleVector.fromArray(S, bt, b6 + p);
+            DoubleVector y7 = DoubleVector.fromArray(S, bt, b7 + p);
+            DoubleVector x0 = DoubleVector.fromArray(S, a, a0 + p);
+            s00 = x0.fma(y0, s00);
+            s01 = x0.fma(y1, s01);
+            s02 = x0.fma(y2, s02);
+            s03 = x0.fma(y3, s03);
+            s04 = x0.fma(y4, s04);
+            s05 = x0.fma(y5, s05);
+            s06 = x0.fma(y6, s06);
+            s07 = x0.fma(y7, s07);
+            DoubleVector x1 = DoubleVector.fromArray(S, a, a1 + p);
+            s10 = x1.fma(y0, s10);
+            s11 = x1.fma(y1, s11);
+            s12 = x1.fma(y2, s12);
+            s13 = x1.fma(y3, s13);
+            s14 = x1.fma(y4, s14);
+            s15 = x1.fma(y5, s15);
+            s16 = x1.fma(y6, s16);
+            s17 = x1.fma(y7, s17);
+        }
+        if (VL > 16) {
+            s00 = s00.add(s00.rearrange(HALF16));
+        }
+        if (VL > 8) {
+            s00 = s00.add(s00.rearrange(HALF8));
+        }
+        if (VL > 4) {
+            s00 = s00.add(s00.rearrange(HALF4));
+        }
+        if (VL > 2) {
+            s00 = s00.add(s00.rearrange(HALF2));
+        }
+        if (VL > 1) {
+            s00 = s00.add(s00.rearrange(HALF1));
+        }
+        double t00 = s00.lane(0);
+        for (int p = kv; p < k; p++) {
+            t00 = Math.fma(a[a0 + p], bt[b0 + p], t00);
+        }
+        Dgemm.update(t00, c, co + 0 * ldc + 0, alpha, beta);
+        if (nr > 1) {
+            if (VL > 16) {
+                s01 = s01.add(s01.rearrange(HALF16));
+            }
+            if (VL > 8) {
+                s01 = s01.add(s01.rearrange(HALF8));
+            }
+            if (VL > 4) {
+                s01 = s01.add(s01.rearrange(HALF4));
+            }
+            if (VL > 2) {
+                s01 = s01.add(s01.rearrange(HALF2));
+            }
+            if (VL > 1) {
+                s01 = s01.add(s01.rearrange(HALF1));
+            }
+            double t01 = s01.lane(0);
+            for (int p = kv; p < k; p++) {
+                t01 = Math.fma(a[a0 + p], bt[b1 + p], t01);
+            }
+            Dgemm.update(t01, c, co + 0 * ldc + 1, alpha, beta);
+        }
+        if (nr > 2) {
+            if (VL > 16) {
+                s02 = s02.add(s02.rearrange(HALF16));
+            }
+            if (VL > 8) {
+                s02 = s02.add(s02.rearrange(HALF8));
+            }
+            if (VL > 4) {
+                s02 = s02.add(s02.rearrange(HALF4));
+            }
+            if (VL > 2) {
+                s02 = s02.add(s02.rearrange(HALF2));
+            }
+            if (VL > 1) {
+                s02 = s02.add(s02.rearrange(HALF1));
+            }
+            double t02 = s02.lane(0);
+            for (int p = kv; p < k; p++) {
+                t02 = Math.fma(a[a0 + p], bt[b2 + p], t02);
+            }
+            Dgemm.update(t02, c, co + 0 * ldc + 2, alpha, beta);
+        }
+        if (nr > 3) {
+            if (VL > 16) {
+                s03 = s03.add(s03.rearrange(HALF16));
+            }
+            if (VL > 8) {
+                s03 = s03.add(s03.rearrange(HALF8));
+            }
+            if (VL > 4) {
+                s03 = s03.add(s03.rearrange(HALF4));
+            }
+            if (VL > 2) {
+                s03 = s03.add(s03.rearrange(HALF2));
+            }
+            if (VL > 1) {
+                s03 = s03.add(s03.rearrange(HALF1));
+            }
+            double t03 = s03.lane(0);
+            for (int p = kv; p < k; p++) {
+                t03 = Math.fma(a[a0 + p], bt[b3 + p], t03);
+            }
+            Dgemm.update(t03, c, co + 0 * ldc + 3, alpha, beta);
+        }
+        if (nr > 4) {
+            if (VL > 16) {
+                s04 = s04.add(s04.rearrange(HALF16));
+            }
+            if (VL > 8) {
+                s04 = s04.add(s04.rearrange(HALF8));
+            }
+            if (VL > 4) {
+                s04 = s04.add(s04.rearrange(HALF4));
+            }
+            if (VL > 2) {
+                s04 = s04.add(s04.rearrange(HALF2));
+            }
+            if (VL > 1) {
+                s04 = s04.add(s04.rearrange(HALF1));
+            }
+            double t04 = s04.lane(0);
+            for (int p = kv; p < k; p++) {
+                t04 = Math.fma(a[a0 + p], bt[b4 + p], t04);
+            }
+            Dgemm.update(t04, c, co + 0 * ldc + 4, alpha, beta);
+        }
+        if (nr > 5) {
+            if (VL > 16) {
+                s05 = s05.add(s05.rearrange(HALF16));
+            }
+            if (VL > 8) {
+                s05 = s05.add(s05.rearrange(HALF8));
+            }
+            if (VL > 4) {
+                s05 = s05.add(s05.rearrange(HALF4));
+            }
+            if (VL > 2) {
+                s05 = s05.add(s05.rearrange(HALF2));
+            }
+            if (VL > 1) {
+                s05 = s05.add(s05.rearrange(HALF1));
+            }
+            double t05 = s05.lane(0);
+            for (int p = kv; p < k; p++) {
+                t05 = Math.fma(a[a0 + p], bt[b5 + p], t05);
+            }
+            Dgemm.update(t05, c, co + 0 * ldc + 5, alpha, beta);
+        }
+        if (nr > 6) {
+            if (VL > 16) {
+                s06 = s06.add(s06.rearrange(HALF16));
+            }
+            if (VL > 8) {
+                s06 = s06.add(s06.rearrange(HALF8));
+            }
+            if (VL > 4) {
+                s06 = s06.add(s06.rearrange(HALF4));
+            }
+            if (VL > 2) {
+                s06 = s06.add(s06.rearrange(HALF2));
+            }
+            if (VL > 1) {
+                s06 = s06.add(s06.rearrange(HALF1));
+            }
+            double t06 = s06.lane(0);
+            for (int p = kv; p < k; p++) {
+                t06 = Math.fma(a[a0 + p], bt[b6 + p], t06);
+            }
+            Dgemm.update(t06, c, co + 0 * ldc + 6, alpha, beta);
+        }
+        if (nr > 7) {
+            if (VL > 16) {
+                s07 = s07.add(s07.rearrange(HALF16));
+            }
+            if (VL > 8) {
+                s07 = s07.add(s07.rearrange(HALF8));
+            }
+            if (VL > 4) {
+                s07 = s07.add(s07.rearrange(HALF4));
+            }
+            if (VL > 2) {
+                s07 = s07.add(s07.rearrange(HALF2));
+            }
+            if (VL > 1) {
+                s07 = s07.add(s07.rearrange(HALF1));
+            }
+            double t07 = s07.lane(0);
+            for (int p = kv; p < k; p++) {
+                t07 = Math.fma(a[a0 + p], bt[b7 + p], t07);
+            }
+            Dgemm.update(t07, c, co + 0 * ldc + 7, alpha, beta);
+        }
+        if (mr > 1) {
+            if (VL > 16) {
+                s10 = s10.add(s10.rearrange(HALF16));
+            }
+            if (VL > 8) {
+                s10 = s10.add(s10.rearrange(HALF8));
+            }
+            if (VL > 4) {
+                s10 = s10.add(s10.rearrange(HALF4));
+            }
+            if (VL > 2) {
+                s10 = s10.add(s10.rearrange(HALF2));
+            }
+            if (VL > 1) {
+                s10 = s10.add(s10.rearrange(HALF1));
+            }
+            double t10 = s10.lane(0);
+            for (int p = kv; p < k; p++) {
+                t10 = Math.fma(a[a1 + p], bt[b0 + p], t10);
+            }
+            Dgemm.update(t10, c, co + 1 * ldc + 0, alpha, beta);
+            if (nr > 1) {
+                if (VL > 16) {
+                    s11 = s11.add(s11.rearrange(HALF16));
+                }
+                if (VL > 8) {
+                    s11 = s11.add(s11.rearrange(HALF8));
+                }
+                if (VL > 4) {
+                    s11 = s11.add(s11.rearrange(HALF4));
+                }
+                if (VL > 2) {
+                    s11 = s11.add(s11.rearrange(HALF2));
+                }
+                if (VL > 1) {
+                    s11 = s11.add(s11.rearrange(HALF1));
+                }
+                double t11 = s11.lane(0);
+                for (int p = kv; p < k; p++) {
+                    t11 = Math.fma(a[a1 + p], bt[b1 + p], t11);
+                }
+                Dgemm.update(t11, c, co + 1 * ldc + 1, alpha, beta);
+            }
+            if (nr > 2) {
+                if (VL > 16) {
+                    s12 = s12.add(s12.rearrange(HALF16));
+                }
+                if (VL > 8) {
+                    s12 = s12.add(s12.rearrange(HALF8));
+                }
+                if (VL > 4) {
+                    s12 = s12.add(s12.rearrange(HALF4));
+                }
+                if (VL > 2) {
+                    s12 = s12.add(s12.rearrange(HALF2));
+                }
+                if (VL > 1) {
+                    s12 = s12.add(s12.rearrange(HALF1));
+                }
+                double t12 = s12.lane(0);
+                for (int p = kv; p < k; p++) {
+                    t12 = Math.fma(a[a1 + p], bt[b2 + p], t12);
+                }
+                Dgemm.update(t12, c, co + 1 * ldc + 2, alpha, beta);
+            }
+            if (nr > 3) {
+                if (VL > 16) {
+                    s13 = s13.add(s13.rearrange(HALF16));
+                }
+                if (VL > 8) {
+                    s13 = s13.add(s13.rearrange(HALF8));
+                }
+                if (VL > 4) {
+                    s13 = s13.add(s13.rearrange(HALF4));
+                }
+                if (VL > 2) {
+                    s13 = s13.add(s13.rearrange(HALF2));
+                }
+                if (VL > 1) {
+                    s13 = s13.add(s13.rearrange(HALF1));
+                }
+                double t13 = s13.lane(0);
+                for (int p = kv; p < k; p++) {
+                    t13 = Math.fma(a[a1 + p], bt[b3 + p], t13);
+                }
+                Dgemm.update(t13, c, co + 1 * ldc + 3, alpha, beta);
+            }
+            if (nr > 4) {
+                if (VL > 16) {
+                    s14 = s14.add(s14.rearrange(HALF16));
+                }
+                if (VL > 8) {
+                    s14 = s14.add(s14.rearrange(HALF8));
+                }
+                if (VL > 4) {
+                    s14 = s14.add(s14.rearrange(HALF4));
+                }
+                if (VL > 2) {
+                    s14 = s14.add(s14.rearrange(HALF2));
+                }
+                if (VL > 1) {
+                    s14 = s14.add(s14.rearrange(HALF1));
+                }
+                double t14 = s14.lane(0);
+                for (int p = kv; p < k; p++) {
+                    t14 = Math.fma(a[a1 + p], bt[b4 + p], t14);
+                }
+                Dgemm.update(t14, c, co + 1 * ldc + 4, alpha, beta);
+            }
+            if (nr > 5) {
+                if (VL > 16) {
+                    s15 = s15.add(s15.rearrange(HALF16));
+                }
+                if (VL > 8) {
+                    s15 = s15.add(s15.rearrange(HALF8));
+                }
+                if (VL > 4) {
+                    s15 = s15.add(s15.rearrange(HALF4));
+                }
+                if (VL > 2) {
+                    s15 = s15.add(s15.rearrange(HALF2));
+                }
+                if (VL > 1) {
+                    s15 = s15.add(s15.rearrange(HALF1));
+                }
+                double t15 = s15.lane(0);
+                for (int p = kv; p < k; p++) {
+                    t15 = Math.fma(a[a1 + p], bt[b5 + p], t15);
+                }
+                Dgemm.update(t15, c, co + 1 * ldc + 5, alpha, beta);
+            }
+            if (nr > 6) {
+                if (VL > 16) {
+                    s16 = s16.add(s16.rearrange(HALF16));
+                }
+                if (VL > 8) {
+                    s16 = s16.add(s16.rearrange(HALF8));
+                }
+                if (VL > 4) {
+                    s16 = s16.add(s16.rearrange(HALF4));
+                }
+                if (VL > 2) {
+                    s16 = s16.add(s16.rearrange(HALF2));
+                }
+                if (VL > 1) {
+                    s16 = s16.add(s16.rearrange(HALF1));
+                }
+                double t16 = s16.lane(0);
+                for (int p = kv; p < k; p++) {
+                    t16 = Math.fma(a[a1 + p], bt[b6 + p], t16);
+                }
+                Dgemm.update(t16, c, co + 1 * ldc + 6, alpha, beta);
+            }
+            if (nr > 7) {
+                if (VL > 16) {
+                    s17 = s17.add(s17.rearrange(HALF16));
+                }
+                if (VL > 8) {
+                    s17 = s17.add(s17.rearrange(HALF8));
+                }
+                if (VL > 4) {
+                    s17 = s17.add(s17.rearrange(HALF4));
+                }
+                if (VL > 2) {
+                    s17 = s17.add(s17.rearrange(HALF2));
+                }
+                if (VL > 1) {
+                    s17 = s17.add(s17.rearrange(HALF1));
+                }
+                double t17 = s17.lane(0);
+                for (int p = kv; p < k; p++) {
+                    t17 = Math.fma(a[a1 + p], bt[b7 + p], t17);
+                }
+                Dgemm.update(t17, c, co + 1 * ldc + 7, alpha, beta);
+            }
+        }
+    }
+
+    /**
+     * 1 x 8 tile as dot products over k, for N too small for the broadcast kernels: A(r, p) = a[pa + r*lda + p],
+     * B(p, j) = bt[pb + j*ldbt + p] (B transposed, unit-stride along k). Rows past mr and columns past nr
+     * re-read the last valid one. Per element: lane sums in vector order, then the k tail in p order.
+     */
+    static void dot1x8(int k, double[] a, int pa, int lda, double[] bt, int pb, int ldbt, double[] c, int co, int ldc,
+                        int mr, int nr, double alpha, double beta) {
+        int a0 = pa + Math.min(0, mr - 1) * lda;
+        int b0 = pb + Math.min(0, nr - 1) * ldbt;
+        int b1 = pb + Math.min(1, nr - 1) * ldbt;
+        int b2 = pb + Math.min(2, nr - 1) * ldbt;
+        int b3 = pb + Math.min(3, nr - 1) * ldbt;
+        int b4 = pb + Math.min(4, nr - 1) * ldbt;
+        int b5 = pb + Math.min(5, nr - 1) * ldbt;
+        int b6 = pb + Math.min(6, nr - 1) * ldbt;
+        int b7 = pb + Math.min(7, nr - 1) * ldbt;
+        DoubleVector s00 = DoubleVector.zero(S), s01 = DoubleVector.zero(S), s02 = DoubleVector.zero(S), s03 = DoubleVector.zero(S), s04 = DoubleVector.zero(S), s05 = DoubleVector.zero(S), s06 = DoubleVector.zero(S), s07 = DoubleVector.zero(S);
+        int kv = S.loopBound(k);
+        for (int p = 0; p < kv; p += VL) {
+            DoubleVector y0 = DoubleVector.fromArray(S, bt, b0 + p);
+            DoubleVector y1 = DoubleVector.fromArray(S, bt, b1 + p);
+            DoubleVector y2 = DoubleVector.fromArray(S, bt, b2 + p);
+            DoubleVector y3 = DoubleVector.fromArray(S, bt, b3 + p);
+            DoubleVector y4 = DoubleVector.fromArray(S, bt, b4 + p);
+            DoubleVector y5 = DoubleVector.fromArray(S, bt, b5 + p);
+            DoubleVector y6 = DoubleVector.fromArray(S, bt, b6 + p);
+            DoubleVector y7 = DoubleVector.fromArray(S, bt, b7 + p);
+            DoubleVector x0 = DoubleVector.fromArray(S, a, a0 + p);
+            s00 = x0.fma(y0, s00);
+            s01 = x0.fma(y1, s01);
+            s02 = x0.fma(y2, s02);
+            s03 = x0.fma(y3, s03);
+            s04 = x0.fma(y4, s04);
+            s05 = x0.fma(y5, s05);
+            s06 = x0.fma(y6, s06);
+            s07 = x0.fma(y7, s07);
+        }
+        if (VL > 16) {
+            s00 = s00.add(s00.rearrange(HALF16));
+        }
+        if (VL > 8) {
+            s00 = s00.add(s00.rearrange(HALF8));
+        }
+        if (VL > 4) {
+            s00 = s00.add(s00.rearrange(HALF4));
+        }
+        if (VL > 2) {
+            s00 = s00.add(s00.rearrange(HALF2));
+        }
+        if (VL > 1) {
+            s00 = s00.add(s00.rearrange(HALF1));
+        }
+        double t00 = s00.lane(0);
+        for (int p = kv; p < k; p++) {
+            t00 = Math.fma(a[a0 + p], bt[b0 + p], t00);
+        }
+        Dgemm.update(t00, c, co + 0 * ldc + 0, alpha, beta);
+        if (nr > 1) {
+            if (VL > 16) {
+                s01 = s01.add(s01.rearrange(HALF16));
+            }
+            if (VL > 8) {
+                s01 = s01.add(s01.rearrange(HALF8));
+            }
+            if (VL > 4) {
+                s01 = s01.add(s01.rearrange(HALF4));
+            }
+            if (VL > 2) {
+                s01 = s01.add(s01.rearrange(HALF2));
+            }
+            if (VL > 1) {
+                s01 = s01.add(s01.rearrange(HALF1));
+            }
+            double t01 = s01.lane(0);
+            for (int p = kv; p < k; p++) {
+                t01 = Math.fma(a[a0 + p], bt[b1 + p], t01);
+            }
+            Dgemm.update(t01, c, co + 0 * ldc + 1, alpha, beta);
+        }
+        if (nr > 2) {
+            if (VL > 16) {
+                s02 = s02.add(s02.rearrange(HALF16));
+            }
+            if (VL > 8) {
+                s02 = s02.add(s02.rearrange(HALF8));
+            }
+            if (VL > 4) {
+                s02 = s02.add(s02.rearrange(HALF4));
+            }
+            if (VL > 2) {
+                s02 = s02.add(s02.rearrange(HALF2));
+            }
+            if (VL > 1) {
+                s02 = s02.add(s02.rearrange(HALF1));
+            }
+            double t02 = s02.lane(0);
+            for (int p = kv; p < k; p++) {
+                t02 = Math.fma(a[a0 + p], bt[b2 + p], t02);
+            }
+            Dgemm.update(t02, c, co + 0 * ldc + 2, alpha, beta);
+        }
+        if (nr > 3) {
+            if (VL > 16) {
+                s03 = s03.add(s03.rearrange(HALF16));
+            }
+            if (VL > 8) {
+                s03 = s03.add(s03.rearrange(HALF8));
+            }
+            if (VL > 4) {
+                s03 = s03.add(s03.rearrange(HALF4));
+            }
+            if (VL > 2) {
+                s03 = s03.add(s03.rearrange(HALF2));
+            }
+            if (VL > 1) {
+                s03 = s03.add(s03.rearrange(HALF1));
+            }
+            double t03 = s03.lane(0);
+            for (int p = kv; p < k; p++) {
+                t03 = Math.fma(a[a0 + p], bt[b3 + p], t03);
+            }
+            Dgemm.update(t03, c, co + 0 * ldc + 3, alpha, beta);
+        }
+        if (nr > 4) {
+            if (VL > 16) {
+                s04 = s04.add(s04.rearrange(HALF16));
+            }
+            if (VL > 8) {
+                s04 = s04.add(s04.rearrange(HALF8));
+            }
+            if (VL > 4) {
+                s04 = s04.add(s04.rearrange(HALF4));
+            }
+            if (VL > 2) {
+                s04 = s04.add(s04.rearrange(HALF2));
+            }
+            if (VL > 1) {
+                s04 = s04.add(s04.rearrange(HALF1));
+            }
+            double t04 = s04.lane(0);
+            for (int p = kv; p < k; p++) {
+                t04 = Math.fma(a[a0 + p], bt[b4 + p], t04);
+            }
+            Dgemm.update(t04, c, co + 0 * ldc + 4, alpha, beta);
+        }
+        if (nr > 5) {
+            if (VL > 16) {
+                s05 = s05.add(s05.rearrange(HALF16));
+            }
+            if (VL > 8) {
+                s05 = s05.add(s05.rearrange(HALF8));
+            }
+            if (VL > 4) {
+                s05 = s05.add(s05.rearrange(HALF4));
+            }
+            if (VL > 2) {
+                s05 = s05.add(s05.rearrange(HALF2));
+            }
+            if (VL > 1) {
+                s05 = s05.add(s05.rearrange(HALF1));
+            }
+            double t05 = s05.lane(0);
+            for (int p = kv; p < k; p++) {
+                t05 = Math.fma(a[a0 + p], bt[b5 + p], t05);
+            }
+            Dgemm.update(t05, c, co + 0 * ldc + 5, alpha, beta);
+        }
+        if (nr > 6) {
+            if (VL > 16) {
+                s06 = s06.add(s06.rearrange(HALF16));
+            }
+            if (VL > 8) {
+                s06 = s06.add(s06.rearrange(HALF8));
+            }
+            if (VL > 4) {
+                s06 = s06.add(s06.rearrange(HALF4));
+            }
+            if (VL > 2) {
+                s06 = s06.add(s06.rearrange(HALF2));
+            }
+            if (VL > 1) {
+                s06 = s06.add(s06.rearrange(HALF1));
+            }
+            double t06 = s06.lane(0);
+            for (int p = kv; p < k; p++) {
+                t06 = Math.fma(a[a0 + p], bt[b6 + p], t06);
+            }
+            Dgemm.update(t06, c, co + 0 * ldc + 6, alpha, beta);
+        }
+        if (nr > 7) {
+            if (VL > 16) {
+                s07 = s07.add(s07.rearrange(HALF16));
+            }
+            if (VL > 8) {
+                s07 = s07.add(s07.rearrange(HALF8));
+            }
+            if (VL > 4) {
+                s07 = s07.add(s07.rearrange(HALF4));
+            }
+            if (VL > 2) {
+                s07 = s07.add(s07.rearrange(HALF2));
+            }
+            if (VL > 1) {
+                s07 = s07.add(s07.rearrange(HALF1));
+            }
+            double t07 = s07.lane(0);
+            for (int p = kv; p < k; p++) {
+                t07 = Math.fma(a[a0 + p], bt[b7 + p], t07);
+            }
+            Dgemm.update(t07, c, co + 0 * ldc + 7, alpha, beta);
+        }
     }
 }
