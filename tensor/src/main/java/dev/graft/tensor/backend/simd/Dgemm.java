@@ -21,7 +21,7 @@ import jdk.incubator.vector.VectorSpecies;
  *       ({@link DgemmKernels}, 8 x 2 vectors: 8 x 16 doubles with 512-bit vectors) with the B panel
  *       outer. Right-edge panels of one vector or less use the 8 x 1-vector kernel. As in SGEMM,
  *       B with unit-stride rows is read in place for M <= {@link #DIRECT_B_MAX_M} and A in place for
- *       N <= {@link #DIRECT_A_MAX_N}.</li>
+ *       N <= {@link #DIRECT_A_MAX_N}, with limits measured for float64.</li>
  * </ul>
  * The blocking comes from {@link CpuCaches} with 8-byte elements (half as many elements per cache
  * as SGEMM). Parallel from {@link #PARALLEL_MIN_FLOPS} over a static grid of blocks of C, one per
@@ -42,8 +42,13 @@ final class Dgemm {
     /** Column block: a KC x NC block of packed B, at most a quarter of L3 (shared) or 4 MiB. */
     static final int NC = Sgemm.prop("graft.dgemm.nc",
             clamp(Math.min(CpuCaches.l3() / 4, 4 << 20) / ((long) KC * Double.BYTES), 4 * NR, 1 << 16) / NR * NR);
-    /** Up to this many rows, B with unit-stride rows is read in place rather than packed (as SGEMM). */
-    static final int DIRECT_B_MAX_M = Sgemm.prop("graft.dgemm.directBMaxM", 4 * MR);
+    /**
+     * Up to this many rows, B with unit-stride rows is read in place rather than packed. Higher than
+     * SGEMM's 32: measured on 1 thread, Graft/OpenBLAS with the limit at 32 vs 256: 64x384x1536 0.64 vs
+     * 0.83, 128x384x1536 0.83 vs 0.91, 256^3 0.98 vs 1.03, 256x384x1536 0.82 both; B in place at every M
+     * lost at 512^3 (0.88 vs 0.95 packed) and 1024^3 (0.80 vs 0.90): packed B pays once many row slivers reuse it.
+     */
+    static final int DIRECT_B_MAX_M = Sgemm.prop("graft.dgemm.directBMaxM", 32 * MR);
     /** Up to this many columns, A is read in place rather than packed (broadcasts from MR rows), as SGEMM. */
     static final int DIRECT_A_MAX_N = Sgemm.prop("graft.dgemm.directAMaxN", 8 * NR);
     /**
