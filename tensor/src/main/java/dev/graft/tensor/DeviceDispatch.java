@@ -164,47 +164,20 @@ public final class DeviceDispatch implements Backend {
 
     @Override
     public void unary(UnaryOp op, double p0, double p1, Tensor x, Tensor out) {
-        Device d = deviceOf("unary " + op, x, out);
-        if (d == null) {
-            host.unary(op, p0, p1, x, out);
-            return;
-        }
-        place(d, out);
-        if (allOn(d, x) && kernel(d, "unary " + op, Devices.runtime(d).unary(op, p0, p1, x, out))) {
-            return;
-        }
-        countFallback(d, "unary " + op);
-        host.unary(op, p0, p1, in(x), out(out, d));
+        route("unary " + op, () -> host.unary(op, p0, p1, x, out), rt -> rt.unary(op, p0, p1, x, out),
+                d -> host.unary(op, p0, p1, in(x), out(out, d)), ins(x), out);
     }
 
     @Override
     public void binary(BinaryOp op, Tensor a, Tensor b, Tensor out) {
-        Device d = deviceOf("binary " + op, a, b, out);
-        if (d == null) {
-            host.binary(op, a, b, out);
-            return;
-        }
-        place(d, out);
-        if (allOn(d, a, b) && kernel(d, "binary " + op, Devices.runtime(d).binary(op, a, b, out))) {
-            return;
-        }
-        countFallback(d, "binary " + op);
-        host.binary(op, in(a), in(b), out(out, d));
+        route("binary " + op, () -> host.binary(op, a, b, out), rt -> rt.binary(op, a, b, out),
+                d -> host.binary(op, in(a), in(b), out(out, d)), ins(a, b), out);
     }
 
     @Override
     public void where(Tensor cond, Tensor a, Tensor b, Tensor out) {
-        Device d = deviceOf("where", cond, a, b, out);
-        if (d == null) {
-            host.where(cond, a, b, out);
-            return;
-        }
-        place(d, out);
-        if (allOn(d, cond, a, b) && kernel(d, "where", Devices.runtime(d).where(cond, a, b, out))) {
-            return;
-        }
-        countFallback(d, "where");
-        host.where(in(cond), in(a), in(b), out(out, d));
+        route("where", () -> host.where(cond, a, b, out), rt -> rt.where(cond, a, b, out),
+                d -> host.where(in(cond), in(a), in(b), out(out, d)), ins(cond, a, b), out);
     }
 
     @Override
@@ -256,17 +229,8 @@ public final class DeviceDispatch implements Backend {
 
     @Override
     public void reduce(ReduceOp op, Tensor x, Tensor out, Tensor indices) {
-        Device d = deviceOf("reduce " + op, x, out, indices);
-        if (d == null) {
-            host.reduce(op, x, out, indices);
-            return;
-        }
-        place(d, out, indices);
-        if (allOn(d, x) && kernel(d, "reduce " + op, Devices.runtime(d).reduce(op, x, out, indices))) {
-            return;
-        }
-        countFallback(d, "reduce " + op);
-        host.reduce(op, in(x), out(out, d), out(indices, d));
+        route("reduce " + op, () -> host.reduce(op, x, out, indices), rt -> rt.reduce(op, x, out, indices),
+                d -> host.reduce(op, in(x), out(out, d), out(indices, d)), ins(x), out, indices);
     }
 
     @Override
@@ -276,20 +240,16 @@ public final class DeviceDispatch implements Backend {
             host.matmul(a, b, out);
             return;
         }
-        if (!a.storage().device().isCpu() && !b.storage().device().isCpu()) {
-            if (out.storage().device().isCpu()) {
-                out.storage().adopt(d);
-            }
-            if (kernel(d, "matmul " + a.dtype(), Devices.runtime(d).matmul(a, b, out))) {
-                return;
-            }
+        place(d, out);
+        if (!a.storage().device().isCpu() && !b.storage().device().isCpu()
+                && kernel(d, "matmul " + a.dtype(), Devices.runtime(d).matmul(a, b, out))) {
+            return;
         }
         countFallback(d, "matmul " + a.dtype() + (a.storage().device().isCpu() || b.storage().device().isCpu()
                 ? " (one operand on the CPU)" : ""));
         host.matmul(in(a), in(b), out(out, d));
     }
 
-    // Primitives with optional device kernels, otherwise on the host for device tensors.
 
     /**
      * Runs {@code cpu} when every tensor is on the CPU; else places the fresh outputs on the device

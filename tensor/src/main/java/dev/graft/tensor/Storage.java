@@ -107,17 +107,6 @@ public final class Storage {
         return d == null ? Device.cpu() : d;
     }
 
-    /** A zero-filled storage on {@code device} (the zeros reach the device memory when a device kernel first reads it). */
-    static Storage allocateOn(Device device, DType dtype, long length) {
-        Storage s = allocate(dtype, length);
-        if (!device.isCpu()) {
-            s.device = device;
-            s.hostCurrent = true;
-            dev.graft.tensor.backend.Backends.enableDeviceDispatch();
-        }
-        return s;
-    }
-
     /**
      * A zero-filled storage on {@code device} that allocates nothing yet: the device memory is made
      * when a device kernel first needs it (a kernel that overwrites it all never uploads zeros),
